@@ -1,0 +1,24 @@
+# One command per job on a fresh machine: `make demo`, `make test`.
+# torch==2.13.0 is installed before the package so that its `torch>=` requirement
+# is already met (an unpinned torch would pull the CUDA build).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test,plot]"
+	touch $@
+
+.PHONY: venv demo test test-all
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) examples/quickstart.py
+
+test: venv
+	$(PY) -m pytest -q
+
+test-all: venv
+	$(PY) -m pytest -q -m "slow or data or examples or not slow"

@@ -1,0 +1,298 @@
+"""The shared base of the deep clustering estimators.
+
+Everything that does not depend on the method lives here: parameter and
+input validation, seeding, device choice, ``n_init`` restarts (in parallel
+through joblib), the skorch net, and ``predict`` / ``predict_proba`` /
+``transform`` / ``score``. A method supplies its module, its criterion, its
+callbacks (schedule) and its unsupervised loss.
+"""
+
+import copy
+from abc import abstractmethod
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from joblib import Parallel, delayed
+from skorch.callbacks import PassthroughScoring, ProgressBar
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._net import BatchIterator, ClusteringNet
+
+ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module, type]
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when available; refuse an unavailable GPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available; "
+                         "use device='cpu' or device='auto'.")
+    return device
+
+
+@contextmanager
+def seeded_torch(seed, device="cpu"):
+    """Seed torch for the block and restore the global random state after it.
+
+    Module initialisation, dropout and shuffling then depend on ``seed``
+    alone, while the caller's global torch state is left as it was.
+    """
+    torch_device = torch.device(device)
+    devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def as_tensor(X):
+    """A float32 torch view of a validated array; sparse matrices stay CSR."""
+    if sp.issparse(X):
+        return X.tocsr()
+    return torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
+
+
+class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Base class of the unsupervised deep clustering estimators.
+
+    Subclasses implement ``_build_module``, ``_build_criterion``,
+    ``_method_callbacks``, ``_total_epochs`` and ``_unsupervised_loss``, and
+    may override ``_inference`` (what ``predict`` runs) and ``_finish_run``.
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "architecture": ARCHITECTURE_CONSTRAINT,
+        "image_shape": [tuple, list, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    #: scipy.sparse input is batched without densifying the whole matrix.
+    _accept_sparse = False
+
+    # ------------------------------------------------------------------ input
+    def _validate_input(self, X, reset):
+        """Validate ``X`` with scikit-learn and flatten images to rows.
+
+        Images may come as ``(n, H, W)``, ``(n, C, H, W)`` or flat
+        ``(n, C*H*W)`` with ``image_shape=(C, H, W)``.
+        """
+        shape = None
+        if not sp.issparse(X) and not hasattr(X, "iloc"):
+            array = np.asarray(X)
+            if array.ndim in (3, 4):
+                shape = (1, *array.shape[1:]) if array.ndim == 3 else tuple(array.shape[1:])
+                X = array.reshape(len(array), -1)
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float32,
+            accept_sparse=["csr", "csc", "coo"] if self._accept_sparse else False,
+            ensure_min_samples=2 if reset else 1,
+        )
+        if reset:
+            self.image_shape_ = self._resolve_image_shape(shape)
+        elif shape is not None and self.image_shape_ is not None and shape != self.image_shape_:
+            raise ValueError(f"X holds images of shape {shape}, but {type(self).__name__} "
+                             f"was fitted on images of shape {self.image_shape_}.")
+        return X
+
+    def _resolve_image_shape(self, shape_from_input):
+        declared = None if self.image_shape is None else tuple(int(v) for v in self.image_shape)
+        if declared is not None:
+            if len(declared) == 2:
+                declared = (1, *declared)
+            if len(declared) != 3 or int(np.prod(declared)) != self.n_features_in_:
+                raise ValueError(f"image_shape={self.image_shape} does not match X with "
+                                 f"{self.n_features_in_} features per sample; expected "
+                                 "(C, H, W) with C*H*W equal to the number of features.")
+            if shape_from_input is not None and shape_from_input != declared:
+                raise ValueError(f"image_shape={self.image_shape} contradicts the shape of the "
+                                 f"images in X, {shape_from_input}.")
+            return declared
+        return shape_from_input
+
+    def _resolve_architecture(self):
+        """``"mlp"``, ``"conv"`` or the user's module, with ``"auto"`` resolved."""
+        architecture = self.architecture
+        if architecture == "auto":
+            return "conv" if self.image_shape_ is not None else "mlp"
+        if architecture == "conv" and self.image_shape_ is None:
+            raise ValueError("architecture='conv' needs images: pass X of shape (n, H, W) or "
+                             "(n, C, H, W), or flat X with image_shape=(C, H, W).")
+        return architecture
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """Train the network and cluster ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features), or images
+            of shape (n_samples, H, W) or (n_samples, C, H, W).
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._validate_params()
+        X = self._validate_input(X, reset=True)
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
+        self._check_method_params(X)
+        self.device_ = resolve_device(self.device)
+        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_init)
+        X_tensor = as_tensor(X)
+        runs = Parallel(n_jobs=self.n_jobs if self.n_init > 1 else None)(
+            delayed(self._fit_run)(X_tensor, int(seed)) for seed in seeds
+        )
+        best = min(range(len(runs)), key=lambda i: runs[i]["loss"])
+        self._set_fitted(runs, best)
+        return self
+
+    def _check_method_params(self, X):
+        """Hook for checks that need the data (e.g. a reused autoencoder's input size)."""
+
+    def _fit_run(self, X, seed):
+        """One complete training run from ``seed``; returns its net, labels and loss."""
+        with seeded_torch(seed, self.device_):
+            loss_terms = self._loss_terms()
+            callbacks = [PassthroughScoring(name, on_train=True) for name in loss_terms]
+            callbacks += self._method_callbacks()
+            callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or ())]
+            if self.verbose:
+                callbacks.append(ProgressBar())
+            net = ClusteringNet(
+                module=self._build_module(),
+                criterion=self._build_criterion(),
+                optimizer=torch.optim.Adam,
+                lr=self.lr,
+                max_epochs=self._total_epochs(),
+                batch_size=self.batch_size,
+                train_split=None,
+                iterator_train=BatchIterator,
+                iterator_train__shuffle=True,
+                iterator_valid=BatchIterator,
+                callbacks=callbacks,
+                device=self.device_,
+                verbose=int(bool(self.verbose)),
+                loss_terms=loss_terms,
+            )
+            net.initialize()
+            self._before_training(net, X)
+            net.partial_fit(X, y=torch.arange(X.shape[0]))
+            self._finish_run(net, X)
+            labels = self._inference(net, X, ("proba",))["proba"].argmax(axis=1)
+            loss = self._unsupervised_loss(net, X)
+        return {"net": net, "labels": labels, "loss": loss}
+
+    def _set_fitted(self, runs, best):
+        run = runs[best]
+        self.net_ = run["net"]
+        self.labels_ = run["labels"]
+        self.loss_ = float(run["loss"])
+        self.history_ = [{k: v for k, v in row.items() if k != "batches"}
+                         for row in self.net_.history]
+        self.n_iter_ = len(self.history_)
+        self.run_losses_ = np.array([r["loss"] for r in runs])
+        self.run_labels_ = [r["labels"] for r in runs]
+
+    def _before_training(self, net, X):
+        """Hook run once the net is initialised, before the first epoch."""
+
+    def _finish_run(self, net, X):
+        """Hook run after training, before the run's labels are computed."""
+
+    def _inference(self, net, X, keys):
+        """Outputs ``keys`` of the trained module over ``X`` (a tensor or CSR)."""
+        return net.predict_outputs(X, keys)
+
+    # --------------------------------------------------------------- abstract
+    @abstractmethod
+    def _build_module(self):
+        """The ``nn.Module`` to train; its forward returns a dict of outputs."""
+
+    @abstractmethod
+    def _build_criterion(self):
+        """The criterion: ``criterion(outputs, indices) -> dict of loss terms``."""
+
+    def _loss_terms(self):
+        """Names of the loss terms logged per epoch, besides ``train_loss``."""
+        return ()
+
+    def _method_callbacks(self):
+        """skorch callbacks implementing the method's schedule."""
+        return []
+
+    def _total_epochs(self):
+        return self.max_epochs
+
+    @abstractmethod
+    def _unsupervised_loss(self, net, X):
+        """The method's unsupervised loss of ``net`` on all of ``X`` (a float)."""
+
+    # ---------------------------------------------------------------- predict
+    def _fitted_outputs(self, X, keys):
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._inference(self.net_, as_tensor(X), keys)
+
+    def predict(self, X):
+        """Cluster index of each sample, through the trained network.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features), or images
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Soft cluster assignments, computed in batches without gradients.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+        """
+        return self._fitted_outputs(X, ("proba",))["proba"]
+
+    def transform(self, X):
+        """The learned embedding of ``X``.
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_samples, embedding width)
+        """
+        return self._fitted_outputs(X, ("embedding",))["embedding"]
+
+    def score(self, X, y=None):
+        """Minus the method's unsupervised loss on ``X`` (higher is better).
+
+        Lets ``GridSearchCV`` choose hyper-parameters without labels.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return -float(self._unsupervised_loss(self.net_, as_tensor(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._accept_sparse
+        return tags

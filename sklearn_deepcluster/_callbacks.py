@@ -1,0 +1,102 @@
+"""skorch callbacks shared by the estimators.
+
+Each callback has one job and keeps its state on itself, reset in
+``on_train_begin``; nothing refers back to the scikit-learn estimator.
+"""
+
+import numpy as np
+from skorch.callbacks import Callback
+
+
+class PhaseSwitch(Callback):
+    """Call ``switch(net)`` once, before epoch ``at_epoch + 1`` begins.
+
+    Used for the pre-training → clustering schedule of paper 001 §2.5
+    ("pre-training, fine-tuning" or "joint training" after pre-training).
+    Every epoch records its ``phase`` in the history.
+
+    Parameters
+    ----------
+    at_epoch : int
+        Number of epochs of the first phase. 0 switches before the first epoch.
+    switch : callable
+        ``switch(net, X)``: moves the criterion and module to the next phase
+        (e.g. initialises cluster centres) and re-initialises the optimizer.
+    names : tuple of str, default=("pretrain", "cluster")
+    """
+
+    def __init__(self, at_epoch, switch, names=("pretrain", "cluster")):
+        self.at_epoch = at_epoch
+        self.switch = switch
+        self.names = names
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.X_ = X
+        self.switched_ = False
+
+    def on_epoch_begin(self, net, **kwargs):
+        if not self.switched_ and len(net.history) > self.at_epoch:
+            self.switch(net, self.X_)
+            self.switched_ = True
+        net.history.record("phase", self.names[int(self.switched_)])
+
+    def on_train_end(self, net, **kwargs):
+        self.X_ = None
+
+
+class TargetRefresh(Callback):
+    """Refresh the criterion's per-sample target over the whole data set.
+
+    Every ``update_interval`` training iterations of the clustering phase,
+    ``refresh(net, X)`` recomputes the target (DEC's P of paper 001 eq. 4, or
+    the hard assignments of the k-means loss) over **all** of ``X`` and
+    returns the current hard labels. The fraction of labels that changed since
+    the previous refresh is recorded per epoch as ``label_change``; when it
+    falls below ``tol`` training stops once that epoch has ended, so every
+    other callback still sees its ``on_epoch_end`` (DEC's convergence
+    criterion).
+
+    Parameters
+    ----------
+    update_interval : int
+        Iterations (mini-batches) between refreshes.
+    tol : float
+        Stop when fewer than this fraction of labels changed.
+    refresh : callable
+        ``refresh(net, X) -> labels``.
+    active : callable
+        ``active(net) -> bool``; refreshes only while it is true (the
+        clustering phase).
+    """
+
+    def __init__(self, update_interval, tol, refresh, active):
+        self.update_interval = update_interval
+        self.tol = tol
+        self.refresh = refresh
+        self.active = active
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.X_ = X
+        self.iteration_ = 0
+        self.labels_ = None
+        self.converged_ = False
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training or not self.active(net):
+            return
+        if self.iteration_ % self.update_interval == 0:
+            labels = self.refresh(net, self.X_)
+            if self.labels_ is not None:
+                change = float(np.mean(labels != self.labels_))
+                net.history.record("label_change", change)
+                self.converged_ = change < self.tol
+            self.labels_ = labels
+        self.iteration_ += 1
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.converged_:
+            net.history.pop()  # the row skorch has just opened for an epoch not run
+            raise KeyboardInterrupt  # skorch's way to end fit() early
+
+    def on_train_end(self, net, **kwargs):
+        self.X_ = None

@@ -1,0 +1,352 @@
+"""Deep Embedded Clustering and the taxonomy's variants (papers 001 and 004)."""
+
+import copy
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from torch import nn
+
+from ._base import BaseDeepClustering
+from ._callbacks import PhaseSwitch, TargetRefresh
+from .losses.dec import kl_divergence, kmeans_loss, reconstruction_loss, target_distribution
+from .modules import ClusteringAutoencoder, ConvAutoencoder, MLPAutoencoder
+
+
+class DECLoss(nn.Module):
+    """Criterion of DEC and its taxonomy variants (paper 001 eq. 11).
+
+    L = L_c + reconstruction_weight * L_r, where L_c is KL(P || Q) (eq. 5) or
+    the k-means loss (eq. 2) and L_r the reconstruction loss (eq. 1). During
+    pre-training (``phase == "pretrain"``) only L_r is optimised. The
+    per-sample ``target`` (P, or the one-hot k-means assignments) and, for
+    the k-means loss, the ``centers`` are set by :func:`refresh_target`.
+    """
+
+    def __init__(self, clustering_loss="kl", reconstruction_weight=0.0):
+        super().__init__()
+        self.clustering_loss = clustering_loss
+        self.reconstruction_weight = reconstruction_weight
+        self.phase = "pretrain"
+        self.target = None
+        self.centers = None
+
+    def forward(self, outputs, index):
+        if self.phase == "pretrain":
+            rec = reconstruction_loss(outputs["input"], outputs["reconstruction"])
+            return {"loss": rec, "reconstruction": rec}
+        target = self.target[index]
+        if self.clustering_loss == "kl":
+            clustering = kl_divergence(target, outputs["proba"])
+        else:
+            clustering = kmeans_loss(outputs["embedding"], self.centers, target)
+        terms = {"loss": clustering, self.clustering_loss: clustering}
+        if self.reconstruction_weight > 0:
+            rec = reconstruction_loss(outputs["input"], outputs["reconstruction"])
+            terms["reconstruction"] = rec
+            terms["loss"] = clustering + self.reconstruction_weight * rec
+        return terms
+
+
+def encode_and_assign(module, x):
+    """Inference without the decoder: the embedding and the soft assignments."""
+    z = module.embed(x)
+    return {"embedding": z, "proba": module.assign(z)}
+
+
+def encode_assign_and_score(module, x):
+    """Inference for the loss: also the per-sample reconstruction error."""
+    out = encode_and_assign(module, x)
+    reconstruction = module.autoencoder.decoder(out["embedding"])
+    out["reconstruction_error"] = ((reconstruction - x) ** 2).mean(dim=1)
+    return out
+
+
+def kmeans_centers(z, n_clusters):
+    """KMeans with 20 initialisations (DEC), seeded from torch's (seeded) generator."""
+    seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
+    return KMeans(n_clusters, n_init=20, random_state=seed).fit(z).cluster_centers_
+
+
+def start_clustering(net, X, n_clusters, reconstruction_weight):
+    """End of pre-training: KMeans centres on the embedding, fresh optimizer."""
+    module = net.module_
+    z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
+    module.centers.data = torch.as_tensor(kmeans_centers(z, n_clusters), device=net.device)
+    module.reconstruct = reconstruction_weight > 0
+    net.criterion_.phase = "cluster"
+    net.initialize_optimizer()
+
+
+def refresh_target(net, X):
+    """Recompute the criterion's target over the whole data set (paper 001 §2.6).
+
+    KL loss: P of eq. (4) from Q over all samples. k-means loss: one Lloyd
+    step, the hard assignments s_ik and the centres as the means of their
+    members ("alternatingly updated"). Returns the hard labels.
+    """
+    module, criterion = net.module_, net.criterion_
+    out = net.predict_outputs(X, ("embedding", "proba"), forward=encode_and_assign)
+    q = torch.from_numpy(out["proba"]).to(net.device)
+    labels = q.argmax(dim=1)
+    if criterion.clustering_loss == "kl":
+        criterion.target = target_distribution(q)
+    else:
+        z = torch.from_numpy(out["embedding"]).to(net.device)
+        criterion.target = nn.functional.one_hot(labels, q.shape[1]).to(z.dtype)
+        counts = criterion.target.sum(dim=0)
+        means = criterion.target.T @ z / counts.clamp_min(1).unsqueeze(1)
+        centers = torch.where(counts.unsqueeze(1) > 0, means, module.centers.data)
+        module.centers.data = centers
+        criterion.centers = centers.clone()
+    return labels.cpu().numpy()
+
+
+def in_clustering_phase(net):
+    return net.criterion_.phase == "cluster"
+
+
+class DECClustering(BaseDeepClustering):
+    """Deep Embedded Clustering, with the building blocks of paper 001.
+
+    An autoencoder is pre-trained on reconstruction (eq. 1); KMeans
+    (``n_init=20``) on its code gives the initial centres; then the encoder
+    and the centres are trained on the cluster assignment hardening loss
+    KL(P || Q) (eqs. 3-5), where the target P is recomputed over the
+    **whole** data set every ``update_interval`` iterations, until fewer than
+    ``tol`` of the labels change between two refreshes.
+
+    One parameter away are the taxonomy's other choices (paper 001 §2):
+    ``architecture="conv"`` (convolutional autoencoder, paper 004),
+    ``reconstruction_weight > 0`` (joint training, eq. 11, as in paper 001 §4
+    and IDEC), ``clustering_loss="kmeans"`` (eq. 2 with alternating centre
+    updates, §2.6), ``final_kmeans=True`` (re-cluster the embedding, §2.7) and
+    ``pretrained=`` (reuse the autoencoder of a fitted estimator).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    architecture : {"auto", "mlp", "conv"} or nn.Module class or instance, default="auto"
+        ``"mlp"``: fully connected autoencoder ``d-hidden_dims-embedding_dim``.
+        ``"conv"``: the convolutional autoencoder of paper 004 (needs images).
+        ``"auto"``: ``"conv"`` for images, ``"mlp"`` otherwise. A module (or a
+        class called with ``n_features, embedding_dim``) must have ``encoder``
+        (flat input to code) and ``decoder`` (code to flat input) sub-modules.
+    image_shape : tuple (C, H, W), default=None
+        Shape of one image when ``X`` is given flat.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Hidden layers of the MLP encoder (mirrored in the decoder).
+    embedding_dim : int, default=10
+        Dimension of the code z, where clustering happens.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel (nu in eq. 3).
+    pretrain_epochs : int, default=100
+        Epochs of reconstruction pre-training (ignored with ``pretrained``).
+    max_epochs : int, default=100
+        Upper bound on epochs of the clustering phase.
+    update_interval : int, default=140
+        Iterations between recomputations of the target over the whole data.
+    tol : float, default=1e-3
+        Stop when fewer than this fraction of labels changed between refreshes.
+    reconstruction_weight : float, default=0.0
+        Weight of the reconstruction loss during clustering; 0 is DEC, > 0 is
+        joint training (paper 001 eq. 11 with weight (1-alpha)/alpha).
+    clustering_loss : {"kl", "kmeans"}, default="kl"
+        Cluster assignment hardening (eq. 5) or the k-means loss (eq. 2).
+        The k-means loss can collapse the code without a reconstruction term;
+        use it with ``reconstruction_weight > 0``.
+    final_kmeans : bool, default=False
+        Re-cluster the final embedding with KMeans (§2.7); the centres then
+        become ``cluster_centers_`` and ``predict`` assigns to them.
+    pretrained : DECClustering, default=None
+        A fitted estimator whose autoencoder is copied instead of pre-training.
+    batch_size : int, default=256
+    lr : float, default=1e-3
+        Learning rate of Adam, in both phases.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling and KMeans through local generators.
+    verbose : int, default=0
+        0 is silent; >= 1 shows skorch's progress bar and per-epoch loss terms.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks, copied into each run's net.
+    n_init : int, default=1
+        Independent runs; the one with the lowest final loss is kept.
+    n_jobs : int, default=None
+        Runs in parallel through joblib.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        Centres in the embedding space.
+    n_features_in_ : int
+    image_shape_ : tuple or None
+    net_ : skorch.NeuralNet
+        The trained net of the kept run.
+    history_ : list of dict
+        Per epoch: ``phase``, ``train_loss``, each loss term
+        (``reconstruction``, ``kl`` or ``kmeans``), ``label_change``.
+    loss_ : float
+        Final unsupervised loss on the training data (used to choose runs).
+    n_iter_ : int
+        Epochs run, pre-training included.
+    run_losses_ : ndarray of shape (n_init,)
+    run_labels_ : list of ndarray
+
+    Notes
+    -----
+    Deviations from DEC (Xie et al., 2016): the autoencoder is pre-trained
+    end to end with Adam (not layer-wise with dropout and SGD), and Adam
+    (re-initialised) is used in the clustering phase instead of SGD with
+    momentum, as in IDEC. The reconstruction loss is the mean squared error
+    per entry (eq. 1 divided by ``n * d``); the KL loss is averaged over
+    samples. Training stops at the end of the epoch in which the label change
+    fell below ``tol``.
+
+    References
+    ----------
+    .. [1] Aljalbout et al., "Clustering with Deep Learning: Taxonomy and New
+       Methods", 2018.
+    .. [2] Xie, Girshick, Farhadi, "Unsupervised Deep Embedding for Clustering
+       Analysis", ICML 2016.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_deepcluster import DECClustering
+    >>> X = load_digits().data / 16
+    >>> dec = DECClustering(n_clusters=10, hidden_dims=(64,), pretrain_epochs=5,
+    ...                     max_epochs=5, random_state=0).fit(X)
+    >>> dec.labels_.shape
+    (1797,)
+    """
+
+    _parameter_constraints = {
+        **BaseDeepClustering._parameter_constraints,
+        "hidden_dims": [tuple, list],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="both")],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "clustering_loss": [StrOptions({"kl", "kmeans"})],
+        "final_kmeans": ["boolean"],
+        "pretrained": [HasMethods(["fit", "transform"]), None],
+    }
+
+    def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
+                 hidden_dims=(500, 500, 2000), embedding_dim=10, alpha=1.0,
+                 pretrain_epochs=100, max_epochs=100, update_interval=140, tol=1e-3,
+                 reconstruction_weight=0.0, clustering_loss="kl", final_kmeans=False,
+                 pretrained=None, batch_size=256, lr=1e-3, device="cpu",
+                 random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
+        self.n_clusters = n_clusters
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.alpha = alpha
+        self.pretrain_epochs = pretrain_epochs
+        self.max_epochs = max_epochs
+        self.update_interval = update_interval
+        self.tol = tol
+        self.reconstruction_weight = reconstruction_weight
+        self.clustering_loss = clustering_loss
+        self.final_kmeans = final_kmeans
+        self.pretrained = pretrained
+        self.batch_size = batch_size
+        self.lr = lr
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_init = n_init
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------ the method
+    def _check_method_params(self, X):
+        if self.pretrained is None:
+            return
+        source = getattr(self.pretrained, "net_", None)
+        if source is None or not hasattr(source.module_, "autoencoder"):
+            raise ValueError("pretrained must be a fitted DECClustering (or subclass) estimator.")
+        if self.pretrained.n_features_in_ != self.n_features_in_:
+            raise ValueError(f"pretrained was fitted on {self.pretrained.n_features_in_} features, "
+                             f"X has {self.n_features_in_}.")
+
+    def _build_autoencoder(self):
+        architecture = self._resolve_architecture()
+        if architecture == "mlp":
+            return MLPAutoencoder(self.n_features_in_, tuple(self.hidden_dims), self.embedding_dim)
+        if architecture == "conv":
+            return ConvAutoencoder(self.image_shape_, self.embedding_dim)
+        if isinstance(architecture, nn.Module):
+            return copy.deepcopy(architecture)  # refits never share weights
+        return architecture(self.n_features_in_, self.embedding_dim)
+
+    def _build_module(self):
+        return ClusteringAutoencoder(self._build_autoencoder(), self.n_clusters,
+                                     self.embedding_dim, self.alpha)
+
+    def _loss_terms(self):
+        return ("reconstruction", self.clustering_loss)
+
+    def _build_criterion(self):
+        return DECLoss(self.clustering_loss, self.reconstruction_weight)
+
+    def _n_pretrain_epochs(self):
+        return 0 if self.pretrained is not None else self.pretrain_epochs
+
+    def _total_epochs(self):
+        return self._n_pretrain_epochs() + self.max_epochs
+
+    def _method_callbacks(self):
+        switch = partial(start_clustering, n_clusters=self.n_clusters,
+                         reconstruction_weight=self.reconstruction_weight)
+        return [
+            PhaseSwitch(self._n_pretrain_epochs(), switch),
+            TargetRefresh(self.update_interval, self.tol, refresh_target, in_clustering_phase),
+        ]
+
+    def _before_training(self, net, X):
+        if self.pretrained is not None:
+            source = self.pretrained.net_.module_.autoencoder.state_dict()
+            try:
+                net.module_.autoencoder.load_state_dict(source)
+            except RuntimeError as exc:
+                raise ValueError("pretrained has an autoencoder of another architecture: "
+                                 f"{exc}") from exc
+
+    def _finish_run(self, net, X):
+        if not in_clustering_phase(net):  # max_epochs == 0: centres still to be set
+            start_clustering(net, X, self.n_clusters, self.reconstruction_weight)
+        if self.final_kmeans:
+            z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
+            net.module_.centers.data = torch.as_tensor(kmeans_centers(z, self.n_clusters),
+                                                       device=net.device)
+
+    def _inference(self, net, X, keys):
+        return net.predict_outputs(X, keys, forward=encode_and_assign)
+
+    def _unsupervised_loss(self, net, X):
+        """KL(P || Q) (or the k-means loss) on all of X, plus the weighted reconstruction."""
+        keys = ("embedding", "proba", "reconstruction_error")
+        out = net.predict_outputs(X, keys, forward=encode_assign_and_score)
+        q = torch.from_numpy(out["proba"]).double()
+        if self.clustering_loss == "kl":
+            loss = kl_divergence(target_distribution(q), q).item()
+        else:
+            centers = net.module_.centers.detach().cpu().double()
+            z = torch.from_numpy(out["embedding"]).double()
+            loss = torch.cdist(z, centers).pow(2).min(dim=1).values.mean().item()
+        return loss + self.reconstruction_weight * float(out["reconstruction_error"].mean())
+
+    def _set_fitted(self, runs, best):
+        super()._set_fitted(runs, best)
+        self.cluster_centers_ = self.net_.module_.centers.detach().cpu().numpy()

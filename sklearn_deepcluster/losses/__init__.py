@@ -1,0 +1,1 @@
+"""Loss functions: pure torch functions of tensors, one module per paper."""

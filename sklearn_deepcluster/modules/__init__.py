@@ -1,0 +1,5 @@
+"""torch ``nn.Module`` building blocks; nothing here knows about scikit-learn."""
+
+from .autoencoder import ClusteringAutoencoder, ConvAutoencoder, MLPAutoencoder
+
+__all__ = ["ClusteringAutoencoder", "ConvAutoencoder", "MLPAutoencoder"]

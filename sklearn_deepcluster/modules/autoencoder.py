@@ -1,0 +1,134 @@
+"""Autoencoders (paper 001 §2.1, §2.3) and the clustering layer on their code."""
+
+import math
+
+import torch
+from torch import nn
+
+from ..losses.dec import student_t_assignment
+from .init import xavier_init
+
+
+def mlp(sizes, final_activation=False):
+    """Linear layers ``sizes[0] -> ... -> sizes[-1]`` with ReLU between them."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if final_activation or i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MLPAutoencoder(nn.Module):
+    """DEC's fully connected autoencoder, d-500-500-2000-10 by default.
+
+    The code layer and the reconstruction are linear; every other layer is
+    followed by a ReLU (Xie et al., 2016; paper 001 §3.1).
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_dims : tuple of int
+    embedding_dim : int
+    """
+
+    def __init__(self, n_features, hidden_dims=(500, 500, 2000), embedding_dim=10):
+        super().__init__()
+        sizes = (n_features, *hidden_dims, embedding_dim)
+        self.encoder = mlp(sizes)
+        self.decoder = mlp(sizes[::-1])
+        xavier_init(self)
+
+
+def _conv_block(n_in, n_out, pool):
+    layers = [nn.Conv2d(n_in, n_out, 3, padding=1), nn.BatchNorm2d(n_out), nn.ReLU()]
+    if pool:
+        layers.append(nn.MaxPool2d(2, ceil_mode=True))
+    return layers
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional autoencoder of paper 004 ("architecture 7").
+
+    Encoder: Conv3-c1, ReLU, Conv3-c2, ReLU, MaxPool2, Conv3-c3, ReLU,
+    MaxPool2, Linear -> code, with BatchNorm after every convolution and
+    Xavier initialisation (paper 004, "Contributions and Results: MNIST").
+    The decoder mirrors it with nearest-neighbour upsampling back to the exact
+    input size, so any ``H, W`` works.
+
+    Parameters
+    ----------
+    image_shape : tuple (C, H, W)
+    embedding_dim : int
+    channels : tuple of 3 int, default=(32, 64, 64)
+    """
+
+    def __init__(self, image_shape, embedding_dim=10, channels=(32, 64, 64)):
+        super().__init__()
+        c, h, w = image_shape
+        c1, c2, c3 = channels
+        h1, w1 = math.ceil(h / 2), math.ceil(w / 2)
+        h2, w2 = math.ceil(h1 / 2), math.ceil(w1 / 2)
+        self.image_shape = tuple(image_shape)
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, self.image_shape),
+            *_conv_block(c, c1, pool=False),
+            *_conv_block(c1, c2, pool=True),
+            *_conv_block(c2, c3, pool=True),
+            nn.Flatten(),
+            nn.Linear(c3 * h2 * w2, embedding_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(embedding_dim, c3 * h2 * w2),
+            nn.ReLU(),
+            nn.Unflatten(1, (c3, h2, w2)),
+            nn.Upsample(size=(h1, w1)),
+            *_conv_block(c3, c2, pool=False),
+            nn.Upsample(size=(h, w)),
+            *_conv_block(c2, c1, pool=False),
+            nn.Conv2d(c1, c, 3, padding=1),
+            nn.Flatten(),
+        )
+        xavier_init(self)
+
+
+class ClusteringAutoencoder(nn.Module):
+    """An autoencoder with a Student's t clustering layer on its code.
+
+    ``forward`` returns a dict with ``"embedding"`` (z), ``"proba"`` (q of
+    paper 001 eq. 3, against the learnable ``centers``) and, while
+    ``reconstruct`` is true, ``"reconstruction"`` and the ``"input"`` it
+    reconstructs. ``centers`` receive no
+    gradient until a clustering loss uses them.
+
+    Parameters
+    ----------
+    autoencoder : nn.Module
+        Any module with ``encoder`` (flat input -> code) and ``decoder``
+        (code -> flat reconstruction) sub-modules.
+    n_clusters : int
+    embedding_dim : int
+    alpha : float
+        Degrees of freedom of the Student's t kernel.
+    """
+
+    def __init__(self, autoencoder, n_clusters, embedding_dim, alpha=1.0):
+        super().__init__()
+        self.autoencoder = autoencoder
+        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+        self.alpha = alpha
+        self.reconstruct = True
+
+    def embed(self, x):
+        return self.autoencoder.encoder(x)
+
+    def assign(self, z):
+        return student_t_assignment(z, self.centers, self.alpha)
+
+    def forward(self, x):
+        z = self.embed(x)
+        out = {"embedding": z, "proba": self.assign(z)}
+        if self.reconstruct:
+            out["reconstruction"] = self.autoencoder.decoder(z)
+            out["input"] = x
+        return out

@@ -1,0 +1,241 @@
+"""Behaviour of DECClustering and of the shared base, on tiny networks."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from skorch.callbacks import Callback
+
+from conftest import tiny_dec
+from sklearn_deepcluster import DECClustering
+from sklearn_deepcluster.metrics import clustering_accuracy
+
+
+def test_fit_predict_matches_labels_and_predict(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3)
+    labels = est.fit_predict(X)
+    np.testing.assert_array_equal(labels, est.labels_)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert est.cluster_centers_.shape == (3, 2)
+    assert est.transform(X).shape == (len(X), 2)
+    proba = est.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_separates_blobs_and_predicts_unseen(blobs):
+    X, y = blobs
+    est = tiny_dec(n_clusters=3, pretrain_epochs=20, max_epochs=10).fit(X[::2])
+    assert clustering_accuracy(y[::2], est.labels_) > 0.95
+    assert clustering_accuracy(y[1::2], est.predict(X[1::2])) > 0.95
+
+
+def test_same_seed_same_labels_and_global_state_untouched(blobs):
+    X, _ = blobs
+    torch.manual_seed(123)
+    np.random.seed(123)
+    before_torch, before_np = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    a = tiny_dec(n_clusters=3, random_state=7).fit(X)
+    b = tiny_dec(n_clusters=3, random_state=7).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert torch.equal(torch.random.get_rng_state(), before_torch)
+    np.testing.assert_array_equal(np.random.get_state()[1], before_np)
+
+
+def test_pickle_round_trip_predicts_the_same(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3).fit(X)
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+
+
+def test_pipeline_and_grid_search(blobs):
+    X, y = blobs
+    pipe = make_pipeline(MinMaxScaler(), tiny_dec(n_clusters=3))
+    assert pipe.fit_predict(X).shape == (len(X),)
+    scorer = make_scorer(clustering_accuracy)
+    search = GridSearchCV(tiny_dec(n_clusters=3), {"embedding_dim": [2, 3]}, cv=2, scoring=scorer)
+    search.fit(X, y)
+    assert search.best_params_["embedding_dim"] in (2, 3)
+    unsupervised = GridSearchCV(tiny_dec(n_clusters=3), {"alpha": [0.5, 1.0]}, cv=2).fit(X)
+    assert np.all(np.isfinite(unsupervised.cv_results_["mean_test_score"]))
+    assert np.all(unsupervised.cv_results_["mean_test_score"] <= 0)
+
+
+def test_history_logs_every_term_per_phase(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, reconstruction_weight=0.5, tol=0.0).fit(X)
+    phases = [row["phase"] for row in est.history_]
+    assert phases == ["pretrain"] * 3 + ["cluster"] * 3
+    assert all(np.isfinite(row["reconstruction"]) for row in est.history_)
+    assert all(np.isnan(row["kl"]) for row in est.history_[:3])
+    assert all(np.isfinite(row["kl"]) for row in est.history_[3:])
+    assert est.n_iter_ == 6
+    joint = est.history_[-1]
+    assert joint["train_loss"] == pytest.approx(joint["kl"] + 0.5 * joint["reconstruction"], rel=1e-4)
+
+
+def test_tolerance_stops_clustering_early(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, max_epochs=50, update_interval=2, tol=0.5).fit(X)
+    assert est.n_iter_ < 3 + 50
+    assert est.history_[-1]["label_change"] < 0.5
+
+
+@pytest.mark.parametrize("params", [
+    dict(clustering_loss="kmeans", reconstruction_weight=1.0),
+    dict(final_kmeans=True),
+    dict(max_epochs=0),
+    dict(n_init=2, n_jobs=2),
+])
+def test_taxonomy_variants_fit(blobs, params):
+    X, y = blobs
+    est = tiny_dec(n_clusters=3, pretrain_epochs=20, **params).fit(X)
+    assert clustering_accuracy(y, est.labels_) > 0.9
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+
+
+def test_final_kmeans_centres_are_kmeans_of_embedding(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, final_kmeans=True).fit(X)
+    z = est.transform(X)
+    nearest = np.argmin(((z[:, None] - est.cluster_centers_[None]) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(nearest, est.labels_)
+
+
+def test_n_init_keeps_lowest_loss(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, n_init=3).fit(X)
+    assert est.run_losses_.shape == (3,)
+    assert est.loss_ == pytest.approx(est.run_losses_.min())
+    assert est.score(X) == pytest.approx(-est.loss_, rel=1e-5)
+
+
+def test_pretrained_reuses_autoencoder_without_pretraining(blobs):
+    X, _ = blobs
+    first = tiny_dec(n_clusters=3).fit(X)
+    second = tiny_dec(n_clusters=3, pretrained=first, max_epochs=0).fit(X)
+    assert second.n_iter_ == 0
+    np.testing.assert_allclose(second.transform(X), first.net_.predict_outputs(
+        torch.from_numpy(X), ("embedding",),
+        forward=lambda m, x: {"embedding": m.embed(x)})["embedding"], rtol=1e-5)
+    with pytest.raises(ValueError, match="features"):
+        tiny_dec(n_clusters=3, pretrained=first).fit(X[:, :3])
+
+
+@pytest.mark.parametrize("shape", [(40, 8, 8), (40, 1, 8, 8)])
+def test_images_use_the_conv_autoencoder(shape):
+    rng = np.random.default_rng(0)
+    X = rng.random(shape, dtype=np.float32)
+    est = tiny_dec(n_clusters=2, max_epochs=1, pretrain_epochs=1).fit(X)
+    assert est.image_shape_ == (1, 8, 8)
+    assert est.net_.module_.autoencoder.__class__.__name__ == "ConvAutoencoder"
+    flat = tiny_dec(n_clusters=2, max_epochs=1, pretrain_epochs=1, image_shape=(1, 8, 8))
+    flat.fit(X.reshape(40, -1))
+    np.testing.assert_array_equal(flat.labels_, est.labels_)
+    with pytest.raises(ValueError, match="images of shape"):
+        est.predict(rng.random((3, 4, 16), dtype=np.float32))
+
+
+def test_user_module_and_callbacks(blobs):
+    X, _ = blobs
+
+    class AE(torch.nn.Module):
+        def __init__(self, n_features, embedding_dim):
+            super().__init__()
+            self.encoder = torch.nn.Linear(n_features, embedding_dim)
+            self.decoder = torch.nn.Linear(embedding_dim, n_features)
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.count = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.count += 1
+
+    counter = CountEpochs()
+    est = tiny_dec(n_clusters=3, architecture=AE, callbacks=[counter]).fit(X)
+    assert isinstance(est.net_.module_.autoencoder, AE)
+    forwarded = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, CountEpochs)]
+    assert forwarded[0].count == est.n_iter_
+    assert not hasattr(counter, "count")  # the user's instance is copied, never run
+    instance = tiny_dec(n_clusters=3, architecture=AE(4, 2)).fit(X)
+    assert isinstance(instance.net_.module_.autoencoder, AE)
+
+
+def test_verbose_prints_progress_and_terms(blobs, capsys):
+    X, _ = blobs
+    tiny_dec(n_clusters=3, verbose=0).fit(X)
+    assert capsys.readouterr().out == ""
+    tiny_dec(n_clusters=3, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "reconstruction" in out and "kl" in out
+
+
+BAD_INPUT = [
+    (np.array([[np.nan, 1.0], [1.0, 2.0], [0.0, 0.0]]), "NaN"),
+    (np.array([[np.inf, 1.0], [1.0, 2.0], [0.0, 0.0]]), "infinity"),
+    (np.empty((0, 3)), "0 sample"),
+    (np.ones((1, 3)), "1 sample"),
+    (np.ones((2, 3)), "n_samples=2 should be >= n_clusters=3"),
+    ([["a", "b"], ["c", "d"], ["e", "f"]], "could not convert"),
+    (np.ones((3, 2)) + 1j, "Complex data not supported"),
+]
+
+
+@pytest.mark.parametrize("X, message", BAD_INPUT)
+def test_bad_input_gets_a_clear_error(X, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_dec(n_clusters=3).fit(X)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(n_clusters=0), "n_clusters"),
+    (dict(lr=-1.0), "lr"),
+    (dict(architecture="transformer"), "architecture"),
+    (dict(image_shape=(1, 3, 3)), "image_shape"),
+    (dict(architecture="conv"), "needs images"),
+    (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
+])
+def test_bad_parameters_get_a_clear_error(blobs, params, message):
+    X, _ = blobs
+    if "never" in message:
+        pytest.skip("CUDA is available")
+    with pytest.raises(ValueError, match=message):
+        tiny_dec(**params).fit(X)
+
+
+def test_wrong_number_of_features_at_predict(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :2])
+
+
+def test_diverging_fit_says_so(blobs):
+    X, _ = blobs
+    with pytest.raises(FloatingPointError, match="diverged"):
+        tiny_dec(n_clusters=3).fit(X * 1e20)
+
+
+def test_predict_is_batched_and_matches_single_rows(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, batch_size=7).fit(X)
+    one_by_one = np.concatenate([est.predict_proba(X[i:i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(one_by_one, est.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_kmeans_baseline_agrees_on_easy_data(blobs):
+    X, y = blobs
+    km = KMeans(3, n_init=10, random_state=0).fit(X)
+    est = tiny_dec(n_clusters=3, pretrain_epochs=20).fit(X)
+    assert clustering_accuracy(km.labels_, est.labels_) > 0.95
