@@ -77,6 +77,7 @@ def start_clustering(net, X, n_clusters, reconstruction_weight):
     z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
     module.centers.data = torch.as_tensor(kmeans_centers(z, n_clusters), device=net.device)
     module.reconstruct = reconstruction_weight > 0
+    module.corruption = 0.0  # denoising is for pre-training only
     net.criterion_.phase = "cluster"
     net.initialize_optimizer()
 
@@ -146,6 +147,9 @@ class DECClustering(BaseDeepClustering):
         Degrees of freedom of the Student's t kernel (nu in eq. 3).
     pretrain_epochs : int, default=100
         Epochs of reconstruction pre-training (ignored with ``pretrained``).
+    corruption : float, default=0.2
+        Dropout rate on the input during pre-training: a denoising
+        autoencoder, as DEC pre-trains (Xie et al. 2016, §3.2, 20%).
     max_epochs : int, default=100
         Upper bound on epochs of the clustering phase.
     update_interval : int, default=140
@@ -232,6 +236,7 @@ class DECClustering(BaseDeepClustering):
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "corruption": [Interval(Real, 0, 1, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="both")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
@@ -242,7 +247,7 @@ class DECClustering(BaseDeepClustering):
 
     def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
                  hidden_dims=(500, 500, 2000), embedding_dim=10, alpha=1.0,
-                 pretrain_epochs=100, max_epochs=100, update_interval=140, tol=1e-3,
+                 pretrain_epochs=100, corruption=0.2, max_epochs=100, update_interval=140, tol=1e-3,
                  reconstruction_weight=0.0, clustering_loss="kl", final_kmeans=False,
                  pretrained=None, batch_size=256, lr=1e-3, device="cpu",
                  random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
@@ -253,6 +258,7 @@ class DECClustering(BaseDeepClustering):
         self.embedding_dim = embedding_dim
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
+        self.corruption = corruption
         self.max_epochs = max_epochs
         self.update_interval = update_interval
         self.tol = tol
@@ -292,7 +298,7 @@ class DECClustering(BaseDeepClustering):
 
     def _build_module(self):
         return ClusteringAutoencoder(self._build_autoencoder(), self.n_clusters,
-                                     self.embedding_dim, self.alpha)
+                                     self.embedding_dim, self.alpha, self.corruption)
 
     def _loss_terms(self):
         return ("reconstruction", self.clustering_loss)

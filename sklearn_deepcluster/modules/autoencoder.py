@@ -110,13 +110,17 @@ class ClusteringAutoencoder(nn.Module):
     embedding_dim : int
     alpha : float
         Degrees of freedom of the Student's t kernel.
+    corruption : float, default=0.0
+        Dropout rate applied to the input in training mode (a denoising
+        autoencoder); the reconstruction target stays the clean input.
     """
 
-    def __init__(self, autoencoder, n_clusters, embedding_dim, alpha=1.0):
+    def __init__(self, autoencoder, n_clusters, embedding_dim, alpha=1.0, corruption=0.0):
         super().__init__()
         self.autoencoder = autoencoder
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
         self.alpha = alpha
+        self.corruption = corruption
         self.reconstruct = True
 
     def embed(self, x):
@@ -126,7 +130,7 @@ class ClusteringAutoencoder(nn.Module):
         return student_t_assignment(z, self.centers, self.alpha)
 
     def forward(self, x):
-        z = self.embed(x)
+        z = self.embed(nn.functional.dropout(x, self.corruption, self.training))
         out = {"embedding": z, "proba": self.assign(z)}
         if self.reconstruct:
             out["reconstruction"] = self.autoencoder.decoder(z)

@@ -1,0 +1,183 @@
+"""Benchmark CLI: any estimator on any data set, beside KMeans.
+
+Example::
+
+    python benchmarks/run.py --estimator dec --dataset mnist --n-samples 70000 --seeds 0 1 2
+
+Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
+is that fit's own peak resident memory. Records are appended to
+``benchmarks/results/<estimator>_<dataset>_<n>.json`` (or ``--out``) and a
+markdown table of every record in that file is written beside it.
+"""
+
+import argparse
+import ast
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+DATA_DIR = os.environ.get("SKLEARN_DEEPCLUSTER_DATA",
+                          os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                       "shared", "data"))
+
+
+def load(dataset, n_samples, seed_for_subset=0):
+    """Images scaled to [0, 1] as (n, H, W) or (n, C, H, W); digits as (n, 8, 8)."""
+    from sklearn.datasets import load_digits
+
+    from sklearn_deepcluster import datasets
+
+    if dataset == "circles":  # paper 000 Fig. 3: a small circle inside a ring
+        from sklearn.datasets import make_circles
+        X, y = make_circles(n_samples or 1000, factor=0.3, noise=0.05, random_state=0)
+    elif dataset == "digits":
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).reshape(-1, 8, 8)
+    elif dataset in ("mnist", "mnist-test"):
+        X, y = datasets.load_mnist(data_home=DATA_DIR, return_X_y=True)
+        if dataset == "mnist-test":
+            X, y = X[60000:], y[60000:]
+        X = X / 255.0
+    elif dataset == "usps":
+        X, y = datasets.load_usps(data_home=DATA_DIR, return_X_y=True)
+    elif dataset == "coil20":
+        X, y = datasets.load_coil20(size=32, data_home=DATA_DIR, return_X_y=True)
+    elif dataset == "coil100":
+        X, y = datasets.load_coil100(data_home=DATA_DIR, return_X_y=True)
+        X = X / 255.0
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    X = np.asarray(X, dtype=np.float32)
+    if n_samples and n_samples < len(X):
+        idx = np.random.RandomState(seed_for_subset).permutation(len(X))[:n_samples]
+        X, y = X[idx], y[idx]
+    return X, np.asarray(y)
+
+
+def make_estimator(name, n_clusters, seed, params):
+    """The registry: name -> (estimator, input layout)."""
+    from sklearn.cluster import KMeans
+
+    import sklearn_deepcluster as sdc
+
+    registry = {
+        "kmeans": (lambda: KMeans(n_clusters, n_init=20, random_state=seed), "flat"),
+        "dec": (lambda: sdc.DECClustering(n_clusters, random_state=seed), "flat"),
+        "dec-conv": (lambda: sdc.DECClustering(n_clusters, architecture="conv",
+                                               random_state=seed), "image"),
+    }
+    for name_, cls_name, layout in (("ddc", "DDCClustering", "image"),
+                                    ("ddc-mlp", "DDCClustering", "flat"),
+                                    ("triplet-dec", "TripletDECClustering", "image")):
+        if hasattr(sdc, cls_name):
+            registry[name_] = (lambda c=cls_name: getattr(sdc, c)(n_clusters, random_state=seed),
+                               layout)
+    if name not in registry:
+        raise ValueError(f"unknown estimator {name!r}; known: {sorted(registry)}")
+    factory, layout = registry[name]
+    return factory().set_params(**params), layout
+
+
+def fit_one(job):
+    """Fit one estimator with one seed (in its own process) and score it."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from sklearn_deepcluster.metrics import clustering_accuracy
+
+    X, y = load(job["dataset"], job["n_samples"])
+    estimator, layout = make_estimator(job["estimator"], len(np.unique(y)), job["seed"],
+                                       job["params"])
+    if layout == "flat":
+        X = X.reshape(len(X), -1)
+    start = time.perf_counter()
+    labels = estimator.fit_predict(X)
+    seconds = time.perf_counter() - start
+    record = {
+        "estimator": job["estimator"], "dataset": job["dataset"], "n_samples": len(X),
+        "seed": job["seed"], "acc": clustering_accuracy(y, labels),
+        "nmi": normalized_mutual_info_score(y, labels), "ari": adjusted_rand_score(y, labels),
+        "fit_seconds": seconds,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "params": {k: repr(v) for k, v in job["params"].items()},
+        "n_iter": getattr(estimator, "n_iter_", None),
+        "loss": getattr(estimator, "loss_", None),
+    }
+    if hasattr(estimator, "run_labels_"):  # every n_init run, e.g. to compare DDC with DDC-VOTE
+        record["run_acc"] = [clustering_accuracy(y, lab) for lab in estimator.run_labels_]
+        record["run_nmi"] = [normalized_mutual_info_score(y, lab) for lab in estimator.run_labels_]
+        record["run_loss"] = [float(v) for v in estimator.run_losses_]
+    return record
+
+
+def markdown(records):
+    groups = {}
+    for r in records:
+        key = (r["estimator"], r["dataset"], r["n_samples"], json.dumps(r["params"], sort_keys=True))
+        groups.setdefault(key, []).append(r)
+    lines = ["| estimator | dataset | n | params | seeds | ACC | NMI | ARI | fit s | peak MB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for (est, data, n, params), rs in groups.items():
+        def stat(k):
+            v = np.array([r[k] for r in rs])
+            return f"{v.mean():.3f} ± {v.std():.3f}"
+        lines.append(f"| {est} | {data} | {n} | {params} | {','.join(str(r['seed']) for r in rs)} "
+                     f"| {stat('acc')} | {stat('nmi')} | {stat('ari')} "
+                     f"| {np.mean([r['fit_seconds'] for r in rs]):.1f} "
+                     f"| {max(r['peak_memory_mb'] for r in rs):.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--estimator", required=True)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--n-samples", type=int, default=0, help="0: the whole data set")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--param", action="append", default=[],
+                        help="estimator parameter as key=python_literal (repeatable)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip KMeans on the same data")
+    parser.add_argument("--out", help="results file (json); default from the arguments")
+    args = parser.parse_args(argv)
+
+    params = {}
+    for item in args.param:
+        key, value = item.split("=", 1)
+        params[key] = ast.literal_eval(value)
+    out = args.out or os.path.join(
+        RESULTS, f"{args.estimator}_{args.dataset}_{args.n_samples or 'all'}.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    records = json.load(open(out)) if os.path.exists(out) else []
+
+    jobs = [dict(estimator=args.estimator, dataset=args.dataset, n_samples=args.n_samples,
+                 seed=s, params=params) for s in args.seeds]
+    if not args.no_baseline:
+        jobs += [dict(estimator="kmeans", dataset=args.dataset, n_samples=args.n_samples,
+                      seed=s, params={}) for s in args.seeds]
+    context = multiprocessing.get_context("spawn")
+    meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+            "torch_threads": os.environ.get("OMP_NUM_THREADS", "default")}
+    for job in jobs:
+        with context.Pool(1) as pool:
+            record = pool.apply(fit_one, (job,))
+        record.update(meta)
+        records.append(record)
+        print(json.dumps({k: record[k] for k in ("estimator", "dataset", "n_samples", "seed",
+                                                 "acc", "nmi", "ari", "fit_seconds")}),
+              flush=True)
+        json.dump(records, open(out, "w"), indent=1)
+        open(out[:-5] + ".md", "w").write(markdown(records))
+    print(markdown(records))
+
+
+if __name__ == "__main__":
+    main()
