@@ -181,7 +181,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 module=self._build_module(),
                 criterion=self._build_criterion(),
                 optimizer=torch.optim.Adam,
-                lr=self.lr,
+                lr=self._learning_rate(),
                 max_epochs=self._total_epochs(),
                 batch_size=self.batch_size,
                 train_split=None,
@@ -241,6 +241,10 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _total_epochs(self):
         return self.max_epochs
+
+    def _learning_rate(self):
+        """Adam's learning rate; a method may resolve ``lr=None`` to its own default."""
+        return self.lr
 
     @abstractmethod
     def _unsupervised_loss(self, net, X):

@@ -1,0 +1,136 @@
+"""Batched image augmentations in plain torch (paper 002, §3.3 and Algorithm 1).
+
+Every function takes a batch ``images`` of shape ``(n, C, H, W)`` and an
+explicit :class:`torch.Generator`, draws one random parameter set per image
+from that generator alone, and returns a tensor of the same shape, dtype and
+device whose values stay within each image's own ``[min, max]``: geometric
+transforms interpolate bilinearly with border padding (a convex combination
+of input pixels), erasing fills with the image's minimum, and brightness and
+contrast clip to the image's range. The same generator state therefore gives
+the same output, and the global random state is never used.
+"""
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+#: Names accepted by :func:`augment`, in the order they are applied.
+AUGMENTATIONS = ("rotate", "scale", "erase", "flip", "brightness", "contrast")
+
+
+def _uniform(n, low, high, generator, like):
+    """``n`` draws from U(low, high) on the generator's device, moved to ``like``'s."""
+    u = torch.rand(n, generator=generator, device=generator.device)
+    return (low + (high - low) * u).to(device=like.device, dtype=like.dtype)
+
+
+def _image_range(images):
+    """Per-image minimum and maximum over channels and pixels, shaped (n, 1, 1, 1)."""
+    flat = images.reshape(len(images), -1)
+    shape = (len(images), 1, 1, 1)
+    return flat.min(dim=1).values.reshape(shape), flat.max(dim=1).values.reshape(shape)
+
+
+def _warp(images, theta):
+    """Resample ``images`` through the affine maps ``theta`` (n, 2, 3) of normalised coordinates."""
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border",
+                         align_corners=False)
+
+
+def rotate(images, generator, max_degrees=15.0):
+    """Rotate each image by an angle drawn from U(-max_degrees, max_degrees).
+
+    The rotation is about the image centre, in pixel space (non-square
+    images are not sheared).
+    """
+    n, _, h, w = images.shape
+    angle = _uniform(n, -max_degrees, max_degrees, generator, images) * (math.pi / 180)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    zero = torch.zeros_like(angle)
+    theta = torch.stack([torch.stack([cos, -sin * h / w, zero], dim=1),
+                         torch.stack([sin * w / h, cos, zero], dim=1)], dim=1)
+    return _warp(images, theta)
+
+
+def scale(images, generator, low=0.9, high=1.1):
+    """Zoom each image about its centre by a factor drawn from U(low, high)."""
+    n = len(images)
+    inverse = 1.0 / _uniform(n, low, high, generator, images)
+    zero = torch.zeros_like(inverse)
+    theta = torch.stack([torch.stack([inverse, zero, zero], dim=1),
+                         torch.stack([zero, inverse, zero], dim=1)], dim=1)
+    return _warp(images, theta)
+
+
+def erase(images, generator, area=(0.02, 0.2), aspect=(0.3, 3.3), p=0.5):
+    """Random erasing: with probability ``p``, set a random rectangle to the image's minimum.
+
+    The rectangle covers a fraction ``U(*area)`` of the image, with a
+    log-uniform aspect ratio in ``aspect`` (Zhong et al., 2020).
+    """
+    n, _, h, w = images.shape
+    fraction = _uniform(n, *area, generator, images)
+    ratio = torch.exp(_uniform(n, math.log(aspect[0]), math.log(aspect[1]), generator, images))
+    height = torch.sqrt(fraction * h * w * ratio).round().clamp(1, h)
+    width = torch.sqrt(fraction * h * w / ratio).round().clamp(1, w)
+    top = torch.floor(_uniform(n, 0, 1, generator, images) * (h - height + 1))
+    left = torch.floor(_uniform(n, 0, 1, generator, images) * (w - width + 1))
+    apply = _uniform(n, 0, 1, generator, images) < p
+    rows = torch.arange(h, device=images.device, dtype=images.dtype)
+    cols = torch.arange(w, device=images.device, dtype=images.dtype)
+    in_rows = (rows >= top[:, None]) & (rows < (top + height)[:, None])
+    in_cols = (cols >= left[:, None]) & (cols < (left + width)[:, None])
+    mask = in_rows[:, :, None] & in_cols[:, None, :] & apply[:, None, None]
+    low, _ = _image_range(images)
+    return torch.where(mask[:, None], low, images)
+
+
+def flip(images, generator, p=0.5):
+    """Mirror each image left-right with probability ``p``."""
+    apply = _uniform(len(images), 0, 1, generator, images) < p
+    return torch.where(apply[:, None, None, None], images.flip(-1), images)
+
+
+def brightness(images, generator, max_delta=0.2):
+    """Shift each image by U(-max_delta, max_delta) times its value range, clipped to that range."""
+    low, high = _image_range(images)
+    delta = _uniform(len(images), -max_delta, max_delta, generator, images)
+    return torch.clamp(images + delta[:, None, None, None] * (high - low), low, high)
+
+
+def contrast(images, generator, low=0.8, high=1.2):
+    """Scale each image's deviations from its mean by U(low, high), clipped to its range."""
+    lowest, highest = _image_range(images)
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    factor = _uniform(len(images), low, high, generator, images)[:, None, None, None]
+    return torch.clamp(mean + factor * (images - mean), lowest, highest)
+
+
+_FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
+              "brightness": brightness, "contrast": contrast}
+
+
+def augment(images, generator, names=AUGMENTATIONS):
+    """Apply the augmentations ``names`` one after the other, each with its own random draw.
+
+    Parameters
+    ----------
+    images : tensor of shape (n, C, H, W)
+    generator : torch.Generator
+        The only source of randomness.
+    names : sequence of str, default=AUGMENTATIONS
+        A subset of ``AUGMENTATIONS``; applied in the order given.
+
+    Returns
+    -------
+    augmented : tensor of shape (n, C, H, W)
+        Same dtype and device; every image stays within its own value range.
+    """
+    unknown = sorted(set(names) - set(_FUNCTIONS))
+    if unknown:
+        raise ValueError(f"Unknown augmentations {unknown}; choose from {AUGMENTATIONS}.")
+    for name in names:
+        images = _FUNCTIONS[name](images, generator)
+    return images

@@ -1,0 +1,625 @@
+"""Learning to cluster, with the number of clusters estimated (paper 003)."""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.dataset import Dataset
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from torch import nn
+
+from ._base import BaseDeepClustering, as_tensor, resolve_device, seeded_torch
+from ._net import BatchIterator, ClusteringNet
+from .augment import AUGMENTATIONS, augment
+from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
+                            sample_sets_from_classes)
+from .losses.pairwise import (cluster_assignment_loss, cluster_count_loss, n_clusters_of,
+                              pair_weights, pairwise_same_cluster_proba, same_cluster_targets)
+from .modules.set_network import ConvEmbedding, SetClusteringNetwork, fully_connected_embedding
+
+#: Sets sampled from the held-out classes for early stopping (the paper's 300 test sets).
+N_VALIDATION_SETS = 300
+#: Set size of the 2-D point experiment (section VI-A), used when ``set_size=None``.
+DEFAULT_SET_SIZE = 72
+#: Training batches over which the BatchNorm statistics are re-estimated after training.
+N_RECALIBRATION_BATCHES = 50
+#: ``embedding="auto"`` uses the identity up to this many features, an MLP above.
+MAX_IDENTITY_FEATURES = 16
+
+
+def _silent(*args, **kwargs):
+    """Sink for skorch's early-stopping message when ``verbose=0``."""
+
+
+class LearnedClusteringLoss(nn.Module):
+    """``L_tot = L_cc + lambda L_ca`` of paper 003 section IV.
+
+    Called as ``criterion(outputs, labels)`` with ``labels`` the cluster of
+    every example of every set ``(n_sets, n)``; returns the named terms.
+
+    Parameters
+    ----------
+    pairwise_weight : float
+        ``lambda``.
+    weights : tuple (phi_0, phi_1)
+        Error weights of the binary cross-entropy, from :func:`pair_weights`.
+    """
+
+    def __init__(self, pairwise_weight, weights):
+        super().__init__()
+        self.pairwise_weight = pairwise_weight
+        self.weights = weights
+
+    def forward(self, outputs, labels):
+        count_proba, assign_proba = outputs["count_proba"], outputs["assign_proba"]
+        pairs = pairwise_same_cluster_proba(count_proba, assign_proba)
+        l_ca = cluster_assignment_loss(pairs, same_cluster_targets(labels), self.weights)
+        l_cc = cluster_count_loss(count_proba, n_clusters_of(labels))
+        return {"loss": l_cc + self.pairwise_weight * l_ca,
+                "cluster_count": l_cc, "cluster_assignment": l_ca}
+
+
+class RecalibrateBatchNorm(Callback):
+    """Re-estimate the BatchNorm running statistics once training ends.
+
+    The running averages lag behind weights that still change quickly, which
+    can make the eval-mode outputs (used by ``predict``) much worse than the
+    training-mode ones. After training (and after early stopping restored the
+    best parameters) the statistics are reset and recomputed as plain
+    averages over ``n_batches`` freshly sampled training batches, without
+    gradients.
+    """
+
+    def __init__(self, n_batches):
+        self.n_batches = n_batches
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        norms = [m for m in net.module_.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+        net.module_.train()
+        batches = net.get_iterator(net.get_dataset(X, y), training=True)
+        with torch.no_grad():
+            for i, (xb, _) in enumerate(batches):
+                if i == self.n_batches:
+                    break
+                net.module_(xb.to(net.device))
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        net.module_.eval()
+
+
+class SetAugmentation:
+    """Augment every image of a batch of sets ``(n_sets, n, C*H*W)`` (section VI-C)."""
+
+    def __init__(self, image_shape, names):
+        self.image_shape = tuple(image_shape)
+        self.names = tuple(names)
+
+    def __call__(self, x, generator):
+        images = x.reshape(-1, *self.image_shape)
+        return augment(images, generator, self.names).reshape(x.shape)
+
+
+class HeldOutSets:
+    """skorch ``train_split``: the training data as given, fixed validation sets beside it."""
+
+    def __init__(self, X_valid, y_valid):
+        self.X_valid = X_valid
+        self.y_valid = y_valid
+
+    def __call__(self, dataset, y=None, **fit_params):
+        return dataset, Dataset(self.X_valid, self.y_valid)
+
+
+def _relabel_rows(y):
+    """Each row of ``y`` relabelled to ``0..k-1``, in the order of the sorted labels."""
+    out = np.empty(y.shape, dtype=np.int64)
+    for s, row in enumerate(y):
+        out[s] = np.unique(row, return_inverse=True)[1].ravel()
+    return out
+
+
+class LearnedClusterer(BaseEstimator):
+    """Learning to cluster (Meier, Stadelmann and Dürr, paper 003).
+
+    A network trained on **labelled** data to cluster **sets** of examples,
+    including sets from classes it has never seen, and to estimate how many
+    clusters a set holds. Each example goes through an embedding network; a
+    fully connected layer (``hidden_size`` units, LeakyReLU(0.3)) and
+    ``n_layers`` residual bi-directional LSTM layers (Fig. 2) let every
+    example see the whole set; per-``k`` softmax heads give
+    ``P(l | x_i, k)`` for ``k = 1..max_clusters`` and a cluster-count network
+    fed from the second-to-last LSTM layer gives ``P(k)`` (Table I).
+
+    Training minimises ``L_tot = L_cc + lambda L_ca`` (section IV): the
+    categorical cross-entropy of ``P(k)`` and the weighted binary
+    cross-entropy of ``P_ij = sum_k P(k) sum_l P(l | x_i, k) P(l | x_j, k)``,
+    the probability that two examples share a cluster, against
+    ``y_ij``, with error weights ``phi_0, phi_1`` (summing to 2) from the
+    estimated expected ``y_ij``. Training sets are sampled as in section V:
+    ``k`` uniform in ``1..max_clusters``, ``k`` distinct classes,
+    ``min_per_cluster`` examples each, filled up to ``set_size`` with
+    examples of random chosen classes, shuffled.
+
+    Parameters
+    ----------
+    max_clusters : int, default=5
+        ``k_max``, the largest number of clusters a set may hold.
+    set_size : int, default=None
+        ``n``, examples per training set. None: 72 (section VI-A) for
+        class-labelled ``X``, the sets' own size for labelled sets.
+    embedding : {"auto", "identity", "mlp", "conv"} or nn.Module class or instance, default="auto"
+        Embedding network (a). ``"identity"``: none (low-dimensional points);
+        ``"mlp"``: two layers ``FC 256 - LeakyReLU(0.3) - BatchNorm`` (the fully
+        connected part of Table III); ``"conv"``: the CNN of Table III
+        (needs images); ``"auto"``: ``"conv"`` for images, ``"identity"`` up
+        to 16 features, ``"mlp"`` above. A module maps a batch of flat
+        examples ``(m, n_features)`` to ``(m, E)``; a class is called with
+        ``n_features``.
+    image_shape : tuple (C, H, W), default=None
+        Shape of one image when examples are given flat.
+    n_layers : int, default=14
+        ``m``, the number of residual bi-LSTM layers.
+    hidden_size : int, default=288
+        Width of the clustering network (even).
+    pairwise_weight : float, default=5.0
+        ``lambda`` in ``L_tot = L_cc + lambda L_ca``.
+    min_per_cluster : int, default=2
+        ``n_m``, examples every cluster of a training set has at least.
+    sets_per_batch : int, default=200
+        ``N``, sets per mini-batch (200 in section VI-A).
+    max_iter : int, default=20000
+        Training iterations (mini-batches), rounded down to a multiple of
+        ``validation_interval``.
+    validation_interval : int, default=100
+        Iterations between two evaluations on the validation sets (one skorch
+        epoch).
+    n_iter_no_change : int, default=15000
+        Early stopping: training stops when the validation loss has not
+        improved for this many iterations; the best parameters are kept.
+    validation_fraction : float, default=0.1
+        Share of the classes (or of the labelled sets) held out for early
+        stopping. 0 trains for ``max_iter`` iterations without validation.
+    augmentations : tuple of str, default=None
+        Image augmentations from :mod:`sklearn_deepcluster.augment` (e.g.
+        ``("rotate", "scale", "flip")``) applied to every training set, drawn
+        afresh each time; None: no augmentation.
+    lr : float, default=5.0
+        Learning rate of ``optimizer``.
+    optimizer : torch optimizer class, default=torch.optim.Adadelta
+        Adadelta with lr 5.0 in section V.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks (copied for each fit).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, set sampling, the class split and dropout.
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    verbose : int, default=0
+        ``>= 1``: skorch's progress bar and per-epoch loss terms.
+
+    Attributes
+    ----------
+    net_ : ClusteringNet
+        The trained skorch net; ``net_.module_`` is the set network.
+    n_features_in_ : int
+        Features per example.
+    image_shape_ : tuple or None
+        ``(C, H, W)`` when the examples are images.
+    classes_ : ndarray
+        The training classes (class-labelled ``X``).
+    set_size_ : int
+        Examples per training set.
+    pair_weights_ : tuple (phi_0, phi_1)
+        Error weights of ``L_ca``.
+    expected_same_cluster_ : float
+        ``phi~``, the estimated expected ``y_ij``.
+    validation_classes_ : ndarray or None
+        The classes held out for early stopping (None for labelled sets, or
+        when none are held out).
+    history_ : list of dict
+        Per-epoch ``train_loss``, ``valid_loss``, ``cluster_count``,
+        ``cluster_assignment``.
+    n_iter_ : int
+        Training iterations run.
+
+    See Also
+    --------
+    sklearn_deepcluster.datasets.make_point_sets : the 2-D point sets of section VI-A.
+
+    Notes
+    -----
+    The defaults are the paper's network (``n_layers=14``,
+    ``hidden_size=288``, 200 sets per batch, Adadelta with lr 5.0); it trained
+    the 2-D point sets for 128,700 iterations (123 h on a GPU). On a CPU one
+    iteration of this network on sets of 72 points costs about 6 s; the
+    benchmarks in ``benchmarks/learned_*.py`` train 4 layers of 128 with Adam
+    (lr 1e-3) instead, and say so in their results.
+
+    Deviations from the paper:
+
+    - ``P(l | x_i, k)`` for all ``k`` comes from one linear layer whose
+      outputs are split into the ``k_max`` softmax groups; this is the same
+      function as ``k_max`` separate heads.
+    - The cluster-count bi-LSTM has 64 units per direction (128 outputs per
+      step, as in Table I), so the first and last outputs concatenate to 256.
+    - Early stopping evaluates 300 fixed sets sampled once from the held-out
+      classes; when fewer than ``max_clusters`` classes are held out, these
+      sets have at most as many clusters as there are held-out classes. With
+      too few classes to hold any out, training runs ``max_iter`` iterations.
+    - ``phi~`` is estimated by sampling cluster sizes from the training
+      sampler (it does not depend on the data) until the 95% confidence
+      interval is narrower than 0.005, as in section IV; for labelled sets
+      it is the exact mean over the training sets.
+    - Within a training set, examples of a class are drawn without
+      replacement while the class has enough of them (the paper does not say).
+    - After training, the BatchNorm running statistics are re-estimated
+      over 50 fresh training batches (they lag behind fast-changing weights,
+      which made ``predict`` far worse than the training-mode network).
+    - Image augmentation uses the affine, flip and photometric transforms of
+      :mod:`sklearn_deepcluster.augment`; the paper's COIL-100 run used a
+      random elastic grid distortion and a left-right flip (Augmentor).
+    - The uncertainty estimate of Fig. 5 (Monte-Carlo dropout) is not
+      implemented.
+    - ``predict`` returns the network's cluster indices for the most
+      probable ``k``; an index may be unused, so labels need not be
+      consecutive.
+
+    References
+    ----------
+    .. [1] B. Meier, T. Stadelmann and O. Dürr, "Learning to Cluster", 2018.
+
+    Examples
+    --------
+    >>> from sklearn_deepcluster import LearnedClusterer
+    >>> from sklearn_deepcluster.datasets import make_point_sets
+    >>> X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=2, random_state=0)
+    >>> est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=8, sets_per_batch=8,
+    ...                        max_iter=2, random_state=0).fit(X, y)
+    >>> est.predict(X[0]).shape
+    (16,)
+    >>> est.predict_n_clusters(X[0]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        "max_clusters": [Interval(Integral, 1, None, closed="left")],
+        "set_size": [Interval(Integral, 2, None, closed="left"), None],
+        "embedding": [StrOptions({"auto", "identity", "mlp", "conv"}), nn.Module, type],
+        "image_shape": [tuple, list, None],
+        "n_layers": [Interval(Integral, 0, None, closed="left")],
+        "hidden_size": [Interval(Integral, 2, None, closed="left")],
+        "pairwise_weight": [Interval(Real, 0, None, closed="left")],
+        "min_per_cluster": [Interval(Integral, 1, None, closed="left")],
+        "sets_per_batch": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "validation_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "augmentations": [tuple, list, None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [type],
+        "callbacks": [list, tuple, None],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    _accept_sparse = False
+
+    #: Checks of ``parametrize_with_checks`` known to fail, with the reason
+    #: (read by ``tests/test_common.py``).
+    _expected_failed_checks = {
+        "check_methods_subset_invariance": "predict clusters X as one set: each example's "
+                                           "output depends on the whole set",
+        "check_methods_sample_order_invariance": "predict clusters X as one set with "
+                                                 "bi-LSTMs, which read it in order",
+    }
+
+    # The input validation of the unsupervised estimators, shared as is.
+    _validate_input = BaseDeepClustering._validate_input
+    _resolve_image_shape = BaseDeepClustering._resolve_image_shape
+
+    def __init__(self, max_clusters=5, set_size=None, embedding="auto", image_shape=None,
+                 n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
+                 sets_per_batch=200, max_iter=20000, validation_interval=100,
+                 n_iter_no_change=15000, validation_fraction=0.1, augmentations=None, lr=5.0,
+                 optimizer=torch.optim.Adadelta, callbacks=None, random_state=None,
+                 device="cpu", verbose=0):
+        self.max_clusters = max_clusters
+        self.set_size = set_size
+        self.embedding = embedding
+        self.image_shape = image_shape
+        self.n_layers = n_layers
+        self.hidden_size = hidden_size
+        self.pairwise_weight = pairwise_weight
+        self.min_per_cluster = min_per_cluster
+        self.sets_per_batch = sets_per_batch
+        self.max_iter = max_iter
+        self.validation_interval = validation_interval
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
+        self.augmentations = augmentations
+        self.lr = lr
+        self.optimizer = optimizer
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ input
+    def _validate_training_data(self, X, y):
+        """Flat float32 examples and int64 labels; labelled sets keep their set axis."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None: give the class of every example (n_samples,), or the "
+                             "cluster of every example of every set (n_sets, set_size).")
+        y = np.asarray(y)
+        if y.ndim == 2:
+            X = np.asarray(X)
+            if X.ndim < 3 or X.shape[:2] != y.shape:
+                raise ValueError(f"Labelled sets need X of shape (n_sets, set_size, ...) "
+                                 f"matching y of shape {y.shape}; got X of shape {X.shape}.")
+            n_sets, set_size = y.shape
+            if self.set_size is not None and self.set_size != set_size:
+                raise ValueError(f"set_size={self.set_size} but the labelled sets have "
+                                 f"{set_size} examples each.")
+            flat = self._validate_input(X.reshape(n_sets * set_size, *X.shape[2:]), reset=True)
+            check_classification_targets(y.ravel())
+            labels = _relabel_rows(y)
+            too_many = int(labels.max(axis=1).max()) + 1
+            if too_many > self.max_clusters:
+                raise ValueError(f"A labelled set holds {too_many} clusters, more than "
+                                 f"max_clusters={self.max_clusters}.")
+            return flat.reshape(n_sets, set_size, -1), labels
+        X = self._validate_input(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} examples but y has {len(y)} labels.")
+        check_classification_targets(y)
+        classes, labels = np.unique(y, return_inverse=True)
+        counts = np.bincount(labels)
+        if (counts < self.min_per_cluster).any():
+            raise ValueError(f"Classes {classes[counts < self.min_per_cluster].tolist()} have "
+                             f"fewer than min_per_cluster={self.min_per_cluster} examples; "
+                             "remove them or lower min_per_cluster.")
+        if len(classes) < self.max_clusters:
+            raise ValueError(f"y has {len(classes)} classes, fewer than max_clusters="
+                             f"{self.max_clusters}: a training set needs that many distinct "
+                             "classes.")
+        set_size = DEFAULT_SET_SIZE if self.set_size is None else self.set_size
+        if set_size < self.min_per_cluster * self.max_clusters:
+            raise ValueError(f"set_size={set_size} is too small to give each of "
+                             f"max_clusters={self.max_clusters} clusters min_per_cluster="
+                             f"{self.min_per_cluster} examples.")
+        if set_size > len(X):
+            raise ValueError(f"set_size={set_size} is larger than the {len(X)} training "
+                             "examples.")
+        self.classes_ = classes
+        return X, labels.astype(np.int64)
+
+    # -------------------------------------------------------------- building
+    def _resolve_embedding(self, n_features):
+        """The embedding module (a) and its output width."""
+        embedding = self.embedding
+        if embedding == "auto":
+            if self.image_shape_ is not None:
+                embedding = "conv"
+            else:
+                embedding = "identity" if n_features <= MAX_IDENTITY_FEATURES else "mlp"
+        if embedding == "identity":
+            return nn.Identity(), n_features
+        if embedding == "mlp":
+            module = fully_connected_embedding(n_features)
+            return module, module[-1].num_features
+        if embedding == "conv":
+            if self.image_shape_ is None:
+                raise ValueError("embedding='conv' needs images: pass examples of shape "
+                                 "(H, W) or (C, H, W), or flat ones with image_shape=(C, H, W).")
+            module = ConvEmbedding(self.image_shape_)
+            return module, module.out_features
+        module = embedding(n_features) if isinstance(embedding, type) else copy.deepcopy(embedding)
+        module.eval()
+        with torch.no_grad():
+            width = module(torch.zeros(2, n_features)).shape[1]
+        return module.train(), width
+
+    def _augmentation(self):
+        """The training-set augmentation, or None."""
+        if not self.augmentations:
+            return None
+        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"Unknown augmentations {unknown}; choose from {AUGMENTATIONS}.")
+        if self.image_shape_ is None:
+            raise ValueError("augmentations need images: pass examples of shape (H, W) or "
+                             "(C, H, W), or flat ones with image_shape=(C, H, W).")
+        return SetAugmentation(self.image_shape_, self.augmentations)
+
+    def _split(self, X, labels):
+        """Training data and validation sets (held-out classes, or held-out sets)."""
+        self.validation_classes_ = None
+        if labels.ndim == 2:
+            n_valid = int(round(self.validation_fraction * len(labels)))
+            if n_valid == 0:
+                return X, labels, None
+            order = torch.randperm(len(labels))
+            valid, train = order[:n_valid], order[n_valid:]
+            if len(train) == 0:
+                raise ValueError("validation_fraction leaves no labelled set for training.")
+            return X[train], labels[train], (X[valid], labels[valid])
+        n_classes = int(labels.max()) + 1
+        n_valid = min(int(round(self.validation_fraction * n_classes)),
+                      n_classes - self.max_clusters)
+        if n_valid < 1:
+            return X, labels, None
+        valid_classes = torch.randperm(n_classes)[:n_valid].sort().values
+        self.validation_classes_ = self.classes_[valid_classes.numpy()]
+        is_valid = torch.isin(labels, valid_classes)
+        remap = torch.full((n_classes,), -1, dtype=torch.int64)
+        remap[valid_classes] = torch.arange(n_valid)
+        train_classes = torch.nonzero(remap < 0).ravel()
+        remap[train_classes] = torch.arange(len(train_classes))
+        X_valid, y_valid = X[is_valid], remap[labels[is_valid]]
+        index, set_labels = sample_sets_from_classes(
+            class_members(y_valid), N_VALIDATION_SETS, self.set_size_, self.max_clusters,
+            self.min_per_cluster)
+        return X[~is_valid], remap[labels[~is_valid]], (X_valid[index], set_labels)
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """Learn to cluster from labelled examples or labelled sets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or images (n_samples, H, W)
+            or (n_samples, C, H, W); or labelled sets of shape
+            (n_sets, set_size, n_features) or (n_sets, set_size, [C,] H, W).
+        y : array-like of shape (n_samples,) or (n_sets, set_size)
+            The class of every example (training sets are then sampled from
+            the classes, section V), or the cluster of every example of every
+            set.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._validate_params()
+        if self.hidden_size % 2:
+            raise ValueError(f"hidden_size={self.hidden_size} must be even: each direction "
+                             "of a residual bi-LSTM has hidden_size / 2 units.")
+        X, labels = self._validate_training_data(X, y)
+        self.set_size_ = X.shape[1] if labels.ndim == 2 else (
+            DEFAULT_SET_SIZE if self.set_size is None else self.set_size)
+        self.device_ = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        X, labels = as_tensor(X), torch.from_numpy(labels)
+        with seeded_torch(seed, self.device_):
+            X_train, y_train, valid = self._split(X, labels)
+            if labels.ndim == 2:
+                phi = same_cluster_targets(y_train).mean().item()
+            else:
+                phi = expected_same_cluster_share(self.set_size_, self.max_clusters,
+                                                  self.min_per_cluster)
+            self.expected_same_cluster_ = phi
+            self.pair_weights_ = pair_weights(phi)
+            self.net_ = self._build_net(valid)
+            self.net_.initialize()
+            self.net_.partial_fit(X_train, y=y_train)
+        self.history_ = [{k: v for k, v in row.items() if k != "batches"}
+                         for row in self.net_.history]
+        self.n_iter_ = len(self.history_) * self._batches_per_epoch()
+        return self
+
+    def _batches_per_epoch(self):
+        return min(self.validation_interval, self.max_iter)
+
+    def _build_net(self, valid):
+        embedding, width = self._resolve_embedding(self.n_features_in_)
+        module = SetClusteringNetwork(embedding, width, self.max_clusters,
+                                      n_layers=self.n_layers, hidden_size=self.hidden_size)
+        loss_terms = ("cluster_count", "cluster_assignment")
+        callbacks = [PassthroughScoring(name, on_train=True) for name in loss_terms]
+        per_epoch = self._batches_per_epoch()
+        if valid is not None:
+            callbacks.append(EarlyStopping(
+                patience=max(1, math.ceil(self.n_iter_no_change / per_epoch)), threshold=0,
+                load_best=True, sink=print if self.verbose else _silent))
+        callbacks.append(RecalibrateBatchNorm(min(per_epoch, N_RECALIBRATION_BATCHES)))
+        callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or ())]
+        if self.verbose:
+            callbacks.append(ProgressBar())
+        return ClusteringNet(
+            module=module,
+            criterion=LearnedClusteringLoss(self.pairwise_weight, self.pair_weights_),
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=max(1, self.max_iter // per_epoch),
+            batch_size=self.sets_per_batch,
+            train_split=None if valid is None else HeldOutSets(*valid),
+            iterator_train=SetBatchIterator,
+            iterator_train__n_batches=per_epoch,
+            iterator_train__set_size=self.set_size_,
+            iterator_train__max_clusters=self.max_clusters,
+            iterator_train__min_per_cluster=self.min_per_cluster,
+            iterator_train__augment=self._augmentation(),
+            iterator_valid=BatchIterator,
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=int(bool(self.verbose)),
+            loss_terms=loss_terms,
+        )
+
+    # ---------------------------------------------------------------- predict
+    def _set_outputs(self, X):
+        """The network's outputs for the single set ``X``."""
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        out = self.net_.predict_outputs(as_tensor(X).unsqueeze(0),
+                                        ("count_proba", "assign_proba"))
+        return out["count_proba"][0], out["assign_proba"][0]
+
+    def predict_n_clusters(self, X):
+        """Distribution of the number of clusters in the set ``X``, ``P(k)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
+            One set.
+
+        Returns
+        -------
+        proba : ndarray of shape (max_clusters,)
+            ``proba[c - 1] = P(k = c)``; ``proba.argmax() + 1`` is the estimate.
+        """
+        return self._set_outputs(X)[0]
+
+    def predict_proba(self, X):
+        """Cluster-index distributions ``P(l | x_i, k)`` for the most probable ``k``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
+            One set.
+
+        Returns
+        -------
+        proba : ndarray of shape (n, max_clusters)
+            Row ``i`` is ``P(l | x_i, k)``; the columns ``l >= k`` are 0.
+        """
+        count_proba, assign_proba = self._set_outputs(X)
+        return assign_proba[:, int(count_proba.argmax())]
+
+    def predict(self, X):
+        """Cluster the set ``X`` jointly, with its most probable number of clusters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
+            One set; it may hold examples of classes unseen in training.
+
+        Returns
+        -------
+        labels : ndarray of shape (n,)
+            Cluster index of each example, ``< predict_n_clusters(X).argmax() + 1``.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags
+

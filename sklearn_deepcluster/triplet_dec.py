@@ -1,0 +1,328 @@
+"""DEC with an inter-class separation (triplet) constraint (paper 002)."""
+
+import math
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval
+
+from ._callbacks import PhaseSwitch, TargetRefresh
+from .augment import AUGMENTATIONS
+from .dec import (DECClustering, DECLoss, encode_assign_and_score, in_clustering_phase,
+                  refresh_target, start_clustering)
+from .losses.dec import kl_divergence, target_distribution
+from .losses.triplet import balance_loss, triplet_loss
+from .modules.triplet_conv import TripletClusteringAutoencoder, TripletConvAutoencoder
+
+#: Parameter updates that three pre-training epochs of MNIST make at batch size 256.
+_PAPER_PRETRAIN_UPDATES = 3 * math.ceil(70000 / 256)
+
+
+class TripletDECLoss(DECLoss):
+    """Criterion of paper 002, eq. (7): L = alpha L_r + beta L_c + gamma L_b + omega L_t.
+
+    DEC's criterion gives L_r (eq. 1) and L_c = KL(P || Q) (eq. 4) and runs
+    the reconstruction-only pre-training; this adds L_b (eq. 6) on the
+    batch's assignments and, when the module formed triplets, L_t (eq. 5).
+
+    Parameters
+    ----------
+    clustering_loss : {"kl", "kmeans"}
+    reconstruction_weight, kl_weight, entropy_weight, triplet_weight : float
+        alpha, beta, gamma and omega of eq. (7).
+    margin : float
+        The margin of eq. (5).
+    """
+
+    def __init__(self, clustering_loss, reconstruction_weight, kl_weight, entropy_weight,
+                 triplet_weight, margin):
+        super().__init__(clustering_loss, reconstruction_weight)
+        self.kl_weight = kl_weight
+        self.entropy_weight = entropy_weight
+        self.triplet_weight = triplet_weight
+        self.margin = margin
+
+    def forward(self, outputs, index):
+        terms = super().forward(outputs, index)
+        if self.phase == "pretrain":
+            return terms
+        loss = self.kl_weight * terms[self.clustering_loss]
+        if "reconstruction" in terms:
+            loss = loss + self.reconstruction_weight * terms["reconstruction"]
+        terms["entropy"] = balance_loss(outputs["proba"])
+        loss = loss + self.entropy_weight * terms["entropy"]
+        if "positive_embedding" in outputs:
+            terms["triplet"] = triplet_loss(outputs["embedding"], outputs["positive_embedding"],
+                                            outputs["negative_embedding"], self.margin)
+            terms["negative_fallback"] = outputs["negative_fallback"]
+            loss = loss + self.triplet_weight * terms["triplet"]
+        terms["loss"] = loss
+        return terms
+
+
+def start_triplet_clustering(net, X, n_clusters, reconstruction_weight, form_triplets):
+    """DEC's :func:`start_clustering`, then triplets on.
+
+    Their generator is seeded from torch's generator, itself seeded for the run.
+    """
+    start_clustering(net, X, n_clusters, reconstruction_weight)
+    module = net.module_
+    module.triplet = form_triplets
+    seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
+    module.generator = torch.Generator(device=net.device).manual_seed(seed)
+
+
+class TripletDECClustering(DECClustering):
+    """Deep clustering with an inter-class separation constraint (Das et al., 2019).
+
+    A convolutional autoencoder (§3.1, §4.3) is pre-trained on
+    reconstruction (eq. 1); KMeans on its code gives the centres of DEC's
+    Student's t clustering layer (eq. 2); then the network is trained on
+
+        L = alpha L_r + beta L_c + gamma L_b + omega L_t        (eq. 7)
+
+    where L_c = KL(P || Q) against DEC's target distribution (eqs. 3-4),
+    recomputed over the whole data set every ``update_interval``
+    iterations; L_b (eq. 6) makes each assignment confident while keeping the
+    batch spread over the clusters; and L_t (eq. 5) is a triplet loss: the
+    positive of an anchor is one of ``n_augmentations`` random augmentations
+    of it, its negative another sample whose embedding lies farther from the
+    anchor's than every augmentation (Algorithm 1).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    architecture : {"auto", "mlp", "conv"} or nn.Module class or instance, default="auto"
+        ``"conv"``: the convolutional autoencoder of §4.3
+        (:class:`~sklearn_deepcluster.modules.triplet_conv.TripletConvAutoencoder`),
+        shallow for grey images smaller than 32x32 (MNIST, USPS), the deeper
+        variant for colour or larger images. ``"mlp"``: DEC's fully connected
+        autoencoder with ``hidden_dims``. ``"auto"``: ``"conv"`` for images,
+        ``"mlp"`` otherwise. A module (or a class called with
+        ``n_features, embedding_dim``) must have ``encoder`` and ``decoder``.
+    image_shape : tuple (C, H, W), default=None
+        Shape of one image when ``X`` is given flat.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Hidden layers of the MLP variant.
+    embedding_dim : int, default=10
+        Dimension of the code z.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel (1 in eq. 2).
+    pretrain_epochs : int or None, default=None
+        Epochs of reconstruction pre-training. None: 3 epochs (§3.3), or
+        more on small data sets so that pre-training makes at least the
+        822 updates that 3 epochs of MNIST make at batch size 256.
+    max_epochs : int, default=100
+        Upper bound on epochs of the clustering phase.
+    update_interval : int, default=140
+        Iterations between recomputations of the target P over the whole data.
+    tol : float, default=1e-3
+        Stop when fewer than this fraction of labels changed between refreshes.
+    reconstruction_weight : float, default=1.0
+        alpha of eq. (7), the weight of L_r.
+    clustering_loss : {"kl", "kmeans"}, default="kl"
+        L_c: KL(P || Q) (eq. 4), or DEC-taxonomy's k-means loss.
+    final_kmeans : bool, default=False
+        Re-cluster the final embedding with KMeans.
+    pretrained : DECClustering, default=None
+        A fitted estimator whose autoencoder is reused instead of pre-training.
+    kl_weight : float, default=0.8
+        beta of eq. (7), the weight of L_c.
+    entropy_weight : float, default=0.01
+        gamma of eq. (7), the weight of L_b.
+    triplet_weight : float, default=0.1
+        omega of eq. (7), the weight of L_t; 0 skips forming triplets.
+    margin : float, default=0.24
+        The margin of eq. (5) (0.24 for the shallow network, §4.4).
+    n_augmentations : int, default=10
+        Augmentations per anchor (Algorithm 1).
+    augmentations : tuple of str, default=AUGMENTATIONS
+        Which of :data:`sklearn_deepcluster.augment.AUGMENTATIONS` (all six:
+        rotate, scale, erase, flip, brightness, contrast) make a
+        positive, applied in this order, each with random strength. Flat
+        vectors without ``image_shape`` are augmented as 1 x d images.
+    batch_size : int, default=256
+    lr : float, default=1e-3
+        Learning rate of Adam (§4.3), in both phases.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, KMeans, augmentations and negative sampling.
+    verbose : int, default=0
+    callbacks : list of skorch callbacks, default=None
+    n_init : int, default=1
+        Independent runs; the one with the lowest final loss is kept.
+    n_jobs : int, default=None
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+    pretrain_epochs_ : int
+        Pre-training epochs run (``pretrain_epochs`` resolved).
+    n_features_in_ : int
+    image_shape_ : tuple or None
+    net_ : skorch.NeuralNet
+    history_ : list of dict
+        Per epoch: ``phase``, ``train_loss``, ``reconstruction``, ``kl``,
+        ``entropy``, ``triplet``, ``negative_fallback`` (fraction of anchors
+        whose negative is Algorithm 1's fallback) and ``label_change``.
+    loss_ : float
+        beta L_c + alpha L_r + gamma L_b over the whole training data.
+    n_iter_ : int
+    run_losses_ : ndarray of shape (n_init,)
+    run_labels_ : list of ndarray
+
+    Notes
+    -----
+    Deviations from the paper:
+
+    - L_b: eq. (6) as printed has the opposite sign of what §3.3 describes
+      (minimising it would make assignments ambiguous); the mean entropy of
+      the assignments minus the entropy of their batch average is used, i.e.
+      minus the mutual information (Bridle et al., 1992).
+    - L_r, L_c and L_t are averaged over the batch (L_r also over pixels)
+      instead of summed; the weights of eq. (7) are the paper's.
+    - Negatives (Algorithm 1) are drawn from the current mini-batch, which
+      is a uniform sample of the data set, with at most 50 candidates per
+      anchor; when none is farther than every augmentation, the farthest
+      candidate is used and counted in ``negative_fallback``. Augmentations
+      are embedded with the encoder in inference mode (BatchNorm running
+      statistics) and without gradient; the positive, one augmentation drawn
+      at random, is re-embedded with gradient.
+    - The triplet term starts with the clustering phase; pre-training is
+      reconstruction only (§3.3, §4.3).
+    - Transposed convolutions have stride 2, so the decoder reaches the
+      input size without the paper's unstated un-pooling; channel widths
+      (32, 64, 128) are not given in the paper. ``embedding_dim`` defaults
+      to 10 as in DEC (the paper reports 64 for its shallow network).
+    - The input is used as given; the paper standardises images to zero
+      mean and unit variance (a pipeline step can do so).
+    - Adam is re-initialised at the start of the clustering phase.
+    - ``loss_`` and ``score`` leave out the stochastic L_t and compute L_b
+      with the average over the whole data set.
+
+    References
+    ----------
+    .. [1] D. Das, R. Ghosh, B. Bhowmick, "Deep Representation Learning
+       Characterized by Inter-class Separation for Image Clustering",
+       WACV 2019.
+    .. [2] J. Xie, R. Girshick, A. Farhadi, "Unsupervised Deep Embedding for
+       Clustering Analysis", ICML 2016.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_deepcluster import TripletDECClustering
+    >>> X = load_digits().images / 16
+    >>> est = TripletDECClustering(n_clusters=10, pretrain_epochs=2, max_epochs=2,
+    ...                            n_augmentations=2, random_state=0).fit(X)
+    >>> est.labels_.shape
+    (1797,)
+    """
+
+    _parameter_constraints = {
+        **DECClustering._parameter_constraints,
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "kl_weight": [Interval(Real, 0, None, closed="left")],
+        "entropy_weight": [Interval(Real, 0, None, closed="left")],
+        "triplet_weight": [Interval(Real, 0, None, closed="left")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "n_augmentations": [Interval(Integral, 1, None, closed="left")],
+        "augmentations": [tuple, list],
+    }
+
+    #: Candidates examined per anchor by Algorithm 1 before falling back.
+    _max_negative_tries = 50
+
+    def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
+                 hidden_dims=(500, 500, 2000), embedding_dim=10, alpha=1.0,
+                 pretrain_epochs=None, corruption=0.0, max_epochs=100, update_interval=140,
+                 tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl", final_kmeans=False,
+                 pretrained=None, kl_weight=0.8, entropy_weight=0.01, triplet_weight=0.1,
+                 margin=0.24, n_augmentations=10, augmentations=AUGMENTATIONS,
+                 batch_size=256, lr=1e-3, device="cpu", random_state=None, verbose=0,
+                 callbacks=None, n_init=1, n_jobs=None):
+        super().__init__(
+            n_clusters, architecture=architecture, image_shape=image_shape,
+            hidden_dims=hidden_dims, embedding_dim=embedding_dim, alpha=alpha,
+            pretrain_epochs=pretrain_epochs, corruption=corruption, max_epochs=max_epochs,
+            update_interval=update_interval, tol=tol,
+            reconstruction_weight=reconstruction_weight, clustering_loss=clustering_loss,
+            final_kmeans=final_kmeans, pretrained=pretrained, batch_size=batch_size, lr=lr,
+            device=device, random_state=random_state, verbose=verbose, callbacks=callbacks,
+            n_init=n_init, n_jobs=n_jobs)
+        self.kl_weight = kl_weight
+        self.entropy_weight = entropy_weight
+        self.triplet_weight = triplet_weight
+        self.margin = margin
+        self.n_augmentations = n_augmentations
+        self.augmentations = augmentations
+
+    # ------------------------------------------------------------ the method
+    def _check_method_params(self, X):
+        super()._check_method_params(X)
+        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"augmentations has unknown names {unknown}; "
+                             f"choose from {AUGMENTATIONS}.")
+        if self.pretrain_epochs is None:
+            batches = math.ceil(X.shape[0] / self.batch_size)
+            self.pretrain_epochs_ = max(3, math.ceil(_PAPER_PRETRAIN_UPDATES / batches))
+        else:
+            self.pretrain_epochs_ = self.pretrain_epochs
+
+    def _build_autoencoder(self):
+        architecture = self._resolve_architecture()
+        if architecture == "conv":
+            return TripletConvAutoencoder(self.image_shape_, self.embedding_dim)
+        return super()._build_autoencoder()
+
+    def _build_module(self):
+        image_shape = self.image_shape_ or (1, 1, self.n_features_in_)
+        return TripletClusteringAutoencoder(
+            self._build_autoencoder(), self.n_clusters, self.embedding_dim, self.alpha,
+            image_shape, tuple(self.augmentations), self.n_augmentations,
+            self._max_negative_tries)
+
+    def _loss_terms(self):
+        return ("reconstruction", self.clustering_loss, "entropy", "triplet",
+                "negative_fallback")
+
+    def _build_criterion(self):
+        return TripletDECLoss(self.clustering_loss, self.reconstruction_weight, self.kl_weight,
+                              self.entropy_weight, self.triplet_weight, self.margin)
+
+    def _n_pretrain_epochs(self):
+        return 0 if self.pretrained is not None else self.pretrain_epochs_
+
+    def _method_callbacks(self):
+        switch = partial(start_triplet_clustering, n_clusters=self.n_clusters,
+                         reconstruction_weight=self.reconstruction_weight,
+                         form_triplets=self.triplet_weight > 0)
+        return [
+            PhaseSwitch(self._n_pretrain_epochs(), switch),
+            TargetRefresh(self.update_interval, self.tol, refresh_target, in_clustering_phase),
+        ]
+
+    def _finish_run(self, net, X):
+        super()._finish_run(net, X)
+        net.module_.triplet = False
+        net.module_.generator = None  # training randomness is not part of the fitted model
+
+    def _unsupervised_loss(self, net, X):
+        """beta L_c + alpha L_r + gamma L_b on all of X (L_t is stochastic and left out)."""
+        keys = ("embedding", "proba", "reconstruction_error")
+        out = net.predict_outputs(X, keys, forward=encode_assign_and_score)
+        q = torch.from_numpy(out["proba"]).double()
+        if self.clustering_loss == "kl":
+            clustering = kl_divergence(target_distribution(q), q).item()
+        else:
+            centers = net.module_.centers.detach().cpu().double()
+            z = torch.from_numpy(out["embedding"]).double()
+            clustering = torch.cdist(z, centers).pow(2).min(dim=1).values.mean().item()
+        return (self.kl_weight * clustering
+                + self.reconstruction_weight * float(out["reconstruction_error"].mean())
+                + self.entropy_weight * balance_loss(q).item())

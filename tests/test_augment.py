@@ -1,0 +1,99 @@
+"""The batched torch augmentations of paper 002."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_deepcluster import augment as aug
+
+NAMES = aug.AUGMENTATIONS
+
+
+def images(n=6, c=1, h=9, w=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, c, h, w, generator=g) * 3 - 1  # values in [-1, 2]
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def apply(name, x, seed=0, **kwargs):
+    if name == "all":
+        return aug.augment(x, gen(seed))
+    return getattr(aug, name)(x, gen(seed), **kwargs)
+
+
+@pytest.mark.parametrize("name", [*NAMES, "all"])
+@pytest.mark.parametrize("shape", [(6, 1, 9, 7), (4, 3, 8, 8), (5, 1, 1, 12)])
+def test_shape_dtype_and_per_image_range_are_kept(name, shape):
+    x = images(*shape)
+    out = apply(name, x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    low = x.reshape(len(x), -1).min(dim=1).values
+    high = x.reshape(len(x), -1).max(dim=1).values
+    flat = out.reshape(len(x), -1)
+    assert torch.all(flat.min(dim=1).values >= low - 1e-6)
+    assert torch.all(flat.max(dim=1).values <= high + 1e-6)
+
+
+@pytest.mark.parametrize("name", [*NAMES, "all"])
+def test_deterministic_for_a_seed_and_global_state_untouched(name):
+    x = images()
+    before = torch.random.get_rng_state()
+    a, b = apply(name, x, seed=3), apply(name, x, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.equal(a, b)
+    different = [apply(name, x, seed=s) for s in range(4, 9)]
+    assert any(not torch.equal(a, d) for d in different)
+
+
+def test_neutral_parameters_are_the_identity():
+    x = images()
+    torch.testing.assert_close(aug.rotate(x, gen(), max_degrees=0.0), x)
+    torch.testing.assert_close(aug.scale(x, gen(), low=1.0, high=1.0), x)
+    assert torch.equal(aug.erase(x, gen(), p=0.0), x)
+    assert torch.equal(aug.flip(x, gen(), p=0.0), x)
+    torch.testing.assert_close(aug.brightness(x, gen(), max_delta=0.0), x)
+    torch.testing.assert_close(aug.contrast(x, gen(), low=1.0, high=1.0), x)
+
+
+def test_flip_mirrors():
+    x = images()
+    assert torch.equal(aug.flip(x, gen(), p=1.0), x.flip(-1))
+
+
+def test_erase_sets_one_rectangle_to_the_image_minimum():
+    x = images(n=20, h=10, w=10)
+    out = aug.erase(x, gen(1), area=(0.1, 0.3), p=1.0)
+    low = x.reshape(len(x), -1).min(dim=1).values
+    for before, after, m in zip(x, out, low):
+        changed = (before != after)[0]
+        assert changed.any()
+        rows = changed.any(dim=1).nonzero().flatten()
+        cols = changed.any(dim=0).nonzero().flatten()
+        box = after[0, rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        assert torch.all(box == m)
+        assert torch.equal(after[0][~changed], before[0][~changed])
+
+
+def test_brightness_and_contrast_act_as_documented():
+    x = torch.tensor([0.0, 0.25, 0.5, 1.0]).reshape(1, 1, 2, 2)
+    bright = aug.brightness(x, gen(), max_delta=0.2)
+    delta = bright[0, 0, 0, 1] - 0.25
+    assert 0 < abs(float(delta)) <= 0.2
+    expected = torch.clamp(x + delta, 0.0, 1.0)
+    torch.testing.assert_close(bright, expected)
+    lower = aug.contrast(x, gen(), low=0.5, high=0.5)
+    torch.testing.assert_close(lower, 0.4375 + 0.5 * (x - 0.4375))
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="Unknown augmentations"):
+        aug.augment(images(), gen(), names=("rotate", "shear"))
+
+
+def test_batch_draws_differ_per_image():
+    x = images(n=1).repeat(8, 1, 1, 1)
+    out = aug.rotate(x, gen())
+    assert len({tuple(np.round(o.flatten().numpy(), 5)) for o in out}) == 8

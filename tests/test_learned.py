@@ -1,0 +1,261 @@
+"""LearnedClusterer (paper 003): loss, sampler, network and estimator, on tiny networks."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import normalized_mutual_info_score
+
+from sklearn_deepcluster import LearnedClusterer
+from sklearn_deepcluster._set_sampling import (class_members, expected_same_cluster_share,
+                                               sample_cluster_sizes, sample_sets_from_classes)
+from sklearn_deepcluster.learned import LearnedClusteringLoss
+from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluster_count_loss,
+                                                 n_clusters_of, pair_weights,
+                                                 pairwise_same_cluster_proba,
+                                                 same_cluster_targets)
+from sklearn_deepcluster.modules.set_network import ResidualBiLSTM, SetClusteringNetwork
+
+
+def tiny_learned(**params):
+    """A tiny LearnedClusterer, also used by test_common.py."""
+    defaults = dict(max_clusters=2, set_size=8, n_layers=1, hidden_size=8, sets_per_batch=4,
+                    max_iter=3, random_state=0)
+    return LearnedClusterer(**{**defaults, **params})
+
+
+def two_blob_sets(n_sets, n=12, seed=0):
+    """Sets of 1 or 2 tight blobs at random, well separated places in [0, 1]^2."""
+    rng = np.random.RandomState(seed)
+    X = np.empty((n_sets, n, 2), np.float32)
+    y = np.empty((n_sets, n), np.int64)
+    for s in range(n_sets):
+        k = rng.randint(1, 3)
+        labels = np.r_[np.arange(k).repeat(2), rng.randint(k, size=n - 2 * k)]
+        rng.shuffle(labels)
+        first = rng.uniform(0.1, 0.4, size=2)
+        centres = np.array([first, first + rng.uniform(0.4, 0.5, size=2)])
+        X[s] = centres[labels] + 0.02 * rng.randn(n, 2)
+        y[s] = labels
+    return X, y
+
+
+@pytest.fixture
+def classes():
+    """Class-labelled 3-D examples: 6 classes of 20."""
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(6), 20)
+    X = rng.randn(6, 3)[y] + 0.1 * rng.randn(len(y), 3)
+    return X.astype(np.float32), y
+
+
+# ------------------------------------------------------------------ loss
+def hand_outputs():
+    """k_max = 2, n = 2: P(k) = (0.3, 0.7); P(l | x, k = 2) = (0.8, 0.2) and (0.4, 0.6)."""
+    count = torch.tensor([[0.3, 0.7]])
+    assign = torch.zeros(1, 2, 2, 2)
+    assign[0, :, 0, 0] = 1.0
+    assign[0, 0, 1] = torch.tensor([0.8, 0.2])
+    assign[0, 1, 1] = torch.tensor([0.4, 0.6])
+    return count, assign
+
+
+def test_pairwise_probability_hand_computed():
+    # P_12 = 0.3 * 1 + 0.7 * (0.8 * 0.4 + 0.2 * 0.6) = 0.608
+    # P_11 = 0.3 * 1 + 0.7 * (0.8^2 + 0.2^2) = 0.776
+    pairs = pairwise_same_cluster_proba(*hand_outputs())
+    expected = torch.tensor([[[0.776, 0.608], [0.608, 0.3 + 0.7 * 0.52]]])
+    torch.testing.assert_close(pairs, expected)
+
+
+def test_pair_weights_sum_to_two_and_follow_the_formula():
+    for phi in (0.01, 0.2, 0.457, 0.9):
+        phi_0, phi_1 = pair_weights(phi)
+        assert phi_0 + phi_1 == pytest.approx(2.0)
+        assert phi_0 / phi_1 == pytest.approx(math.sqrt(phi / (1 - phi)))
+    assert pair_weights(0.2) == pytest.approx((2 / 3, 4 / 3))
+    with pytest.raises(ValueError, match="must lie in"):
+        pair_weights(1.0)
+
+
+def test_loss_terms_hand_computed():
+    count, assign = hand_outputs()
+    labels = torch.tensor([[0, 1]])
+    weights = (2 / 3, 4 / 3)
+    # one pair, y_12 = 0: L_ca = -phi_0 log(1 - P_12); L_cc = -log P(k = 2)
+    l_ca = cluster_assignment_loss(pairwise_same_cluster_proba(count, assign),
+                                   same_cluster_targets(labels), weights)
+    assert l_ca.item() == pytest.approx(-(2 / 3) * math.log(1 - 0.608), rel=1e-5)
+    assert cluster_count_loss(count, n_clusters_of(labels)).item() == pytest.approx(
+        -math.log(0.7), rel=1e-6)
+    terms = LearnedClusteringLoss(5.0, weights)({"count_proba": count, "assign_proba": assign},
+                                                labels)
+    assert terms["loss"].item() == pytest.approx(-math.log(0.7) - 5 * (2 / 3) * math.log(0.392),
+                                                 rel=1e-5)
+    # same labels: y_12 = 1, weight phi_1, and k = 1
+    same = torch.tensor([[1, 1]])
+    terms = LearnedClusteringLoss(5.0, weights)({"count_proba": count, "assign_proba": assign},
+                                                same)
+    assert terms["cluster_assignment"].item() == pytest.approx(-(4 / 3) * math.log(0.608),
+                                                               rel=1e-5)
+    assert terms["cluster_count"].item() == pytest.approx(-math.log(0.3), rel=1e-6)
+
+
+def test_l_ca_averages_over_the_upper_triangle():
+    # n = 3: 3 pairs (i < j); y = [[0, 0, 1]] -> pairs (1,2) same, (1,3), (2,3) different
+    pairs = torch.tensor([[[1.0, 0.9, 0.2], [0.9, 1.0, 0.4], [0.2, 0.4, 1.0]]])
+    targets = same_cluster_targets(torch.tensor([[0, 0, 1]]))
+    expected = -(1.5 * math.log(0.9) + 0.5 * math.log(0.8) + 0.5 * math.log(0.6)) / 3
+    assert cluster_assignment_loss(pairs, targets, (0.5, 1.5)).item() == pytest.approx(
+        expected, rel=1e-5)
+
+
+def test_n_clusters_of():
+    labels = torch.tensor([[3, 3, 3, 3], [0, 2, 0, 1], [5, 1, 1, 5]])
+    assert n_clusters_of(labels).tolist() == [1, 3, 2]
+
+
+# --------------------------------------------------------------- sampler
+def test_cluster_sizes_respect_min_per_cluster_and_k_range():
+    torch.manual_seed(0)
+    sizes = sample_cluster_sizes(2000, 20, 5, 3)
+    k = (sizes > 0).sum(dim=1)
+    assert set(k.tolist()) == {1, 2, 3, 4, 5}
+    assert (sizes.sum(dim=1) == 20).all()
+    assert (sizes[sizes > 0] >= 3).all()
+    limited = sample_cluster_sizes(200, 20, 5, 3, max_available=2)
+    assert ((limited > 0).sum(dim=1) <= 2).all()
+
+
+def test_sets_from_classes_use_distinct_classes():
+    torch.manual_seed(0)
+    y = torch.arange(7).repeat_interleave(torch.tensor([2, 3, 9, 4, 2, 30, 5]))
+    index, labels = sample_sets_from_classes(class_members(y), 300, 10, 4, 2)
+    for idx, lab in zip(index, labels):
+        k = int(lab.max()) + 1
+        assert 1 <= k <= 4 and len(lab.unique()) == k
+        assert (torch.bincount(lab) >= 2).all()
+        # one class per cluster, distinct across clusters
+        cls = [y[idx[lab == c]].unique() for c in range(k)]
+        assert all(len(c) == 1 for c in cls)
+        assert len(torch.cat(cls).unique()) == k
+
+
+def test_expected_same_cluster_share():
+    torch.manual_seed(0)
+    # n = 4, k in {1, 2}, 2 per cluster: share 1 (k = 1) or 4 / 12 (k = 2) -> 2 / 3
+    assert expected_same_cluster_share(4, 2, 2) == pytest.approx(2 / 3, abs=0.005)
+
+
+# --------------------------------------------------------------- network
+def test_network_outputs_are_distributions():
+    net = SetClusteringNetwork(torch.nn.Identity(), 2, max_clusters=3, n_layers=2,
+                               hidden_size=8).eval()
+    out = net(torch.rand(4, 7, 2))
+    assert out["count_proba"].shape == (4, 3)
+    torch.testing.assert_close(out["count_proba"].sum(1), torch.ones(4))
+    assign = out["assign_proba"]
+    assert assign.shape == (4, 7, 3, 3)
+    torch.testing.assert_close(assign.sum(-1), torch.ones(4, 7, 3))
+    for k in range(1, 3):
+        assert (assign[:, :, k - 1, k:] == 0).all()
+
+
+def test_residual_bilstm_adds_its_input():
+    layer = ResidualBiLSTM(6)
+    for p in layer.parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.randn(2, 5, 6)
+    torch.testing.assert_close(layer(x), x)
+    with pytest.raises(ValueError, match="even"):
+        ResidualBiLSTM(5)
+
+
+# ------------------------------------------------------------- estimator
+def test_learns_to_split_well_separated_blobs():
+    X, y = two_blob_sets(400)
+    X_test, y_test = two_blob_sets(30, seed=1)
+    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
+                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
+                           lr=1e-2, random_state=0).fit(X, y)
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    k_found = [est.predict_n_clusters(x).argmax() + 1 == len(np.unique(t))
+               for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
+    assert np.mean(k_found) > 0.8
+
+
+def test_class_labelled_fit_holds_out_classes_for_early_stopping(classes):
+    X, y = classes
+    est = tiny_learned(validation_fraction=0.34, max_iter=40, validation_interval=4,
+               n_iter_no_change=4).fit(X, y)
+    assert len(est.validation_classes_) == 2
+    assert all(np.isfinite(row["valid_loss"]) for row in est.history_)
+    assert est.n_iter_ == 4 * len(est.history_) <= 40
+    assert sum(est.pair_weights_) == pytest.approx(2.0)
+    labels = est.predict(X[:10])
+    assert labels.shape == (10,) and labels.max() < 2
+    np.testing.assert_allclose(est.predict_proba(X[:10]).sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(est.predict_n_clusters(X[:10]).sum(), 1, rtol=1e-5)
+
+
+def test_labelled_sets_and_images():
+    rng = np.random.RandomState(0)
+    X = rng.rand(10, 6, 8, 8).astype(np.float32)
+    y = rng.randint(2, size=(10, 6))
+    est = tiny_learned(embedding="conv", set_size=None, max_iter=2,
+                       validation_fraction=0.2).fit(X, y)
+    assert est.image_shape_ == (1, 8, 8) and est.set_size_ == 6
+    assert est.predict(X[0]).shape == (6,)
+    assert est.predict(X[0].reshape(6, 64)).shape == (6,)
+    assert est.validation_classes_ is None
+    augmented = tiny_learned(embedding="conv", set_size=None, max_iter=2, validation_fraction=0,
+                             augmentations=("rotate", "flip")).fit(X, y)
+    assert augmented.predict(X[0]).shape == (6,)
+    with pytest.raises(ValueError, match="Unknown augmentations"):
+        tiny_learned(set_size=None, augmentations=("twist",)).fit(X, y)
+    with pytest.raises(ValueError, match="set_size=5"):
+        tiny_learned(set_size=5).fit(X, y)
+
+
+def test_same_seed_same_model_and_global_state_untouched(classes):
+    X, y = classes
+    state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    a = tiny_learned().fit(X, y).predict_n_clusters(X[:8])
+    b = tiny_learned().fit(X, y).predict_n_clusters(X[:8])
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(state, torch.get_rng_state())
+    np.testing.assert_array_equal(np_state, np.random.get_state()[1])
+    restored = pickle.loads(pickle.dumps(tiny_learned().fit(X, y)))
+    np.testing.assert_array_equal(restored.predict_n_clusters(X[:8]), a)
+
+
+def test_bad_input_gets_a_clear_error(classes):
+    X, y = classes
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        tiny_learned().fit(X)
+    with pytest.raises(ValueError, match="larger than the 120 training examples"):
+        tiny_learned(set_size=200).fit(X, y)
+    few = y.copy()
+    few[0] = 9
+    with pytest.raises(ValueError, match=r"Classes \[9\] have fewer than min_per_cluster=2"):
+        tiny_learned().fit(X, few)
+    with pytest.raises(ValueError, match="fewer than max_clusters=7"):
+        tiny_learned(max_clusters=7, set_size=20).fit(X, y)
+    with pytest.raises(ValueError, match="too small to give each"):
+        tiny_learned(max_clusters=5, set_size=8).fit(X, y)
+    with pytest.raises(ValueError, match="must be even"):
+        tiny_learned(hidden_size=7).fit(X, y)
+    sets = np.zeros((4, 6, 2), np.float32)
+    with pytest.raises(ValueError, match="holds 3 clusters, more than max_clusters=2"):
+        tiny_learned(set_size=None).fit(sets, np.tile([0, 1, 2, 0, 1, 2], (4, 1)))
+    with pytest.raises(ValueError, match="matching y of shape"):
+        tiny_learned(set_size=None).fit(sets[:, :5], np.zeros((4, 6), int))
+    with pytest.raises(ValueError, match="set_size=8 but the labelled sets have 6"):
+        tiny_learned().fit(sets, np.zeros((4, 6), int))
+    est = tiny_learned().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(np.zeros((5, 4), np.float32))

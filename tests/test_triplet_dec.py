@@ -1,0 +1,219 @@
+"""TripletDECClustering (paper 002): its losses, negative selection, modules and estimator."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from sklearn_deepcluster import DECClustering, TripletDECClustering
+from sklearn_deepcluster.losses.triplet import balance_loss, select_negatives, triplet_loss
+from sklearn_deepcluster.modules import MLPAutoencoder
+from sklearn_deepcluster.modules.triplet_conv import (TripletClusteringAutoencoder,
+                                                      TripletConvAutoencoder)
+from sklearn_deepcluster.triplet_dec import TripletDECLoss
+
+
+def tiny_triplet(**params):
+    defaults = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, max_epochs=3,
+                    batch_size=16, update_interval=4, n_augmentations=3, random_state=0)
+    return TripletDECClustering(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def digit_images():
+    digits = load_digits()
+    keep = digits.target < 3
+    return (digits.images[keep][:60] / 16).astype(np.float32), digits.target[keep][:60]
+
+
+# ---------------------------------------------------------------- losses
+def entropy(p):
+    return -sum(v * math.log(v) for v in p if v > 0)
+
+
+def test_balance_loss_by_hand():
+    q = torch.tensor([[0.8, 0.2], [0.4, 0.6]], dtype=torch.float64)
+    expected = (entropy([0.8, 0.2]) + entropy([0.4, 0.6])) / 2 - entropy([0.6, 0.4])
+    assert balance_loss(q).item() == pytest.approx(expected)
+    confident = torch.eye(2, dtype=torch.float64)
+    assert balance_loss(confident).item() == pytest.approx(-math.log(2))
+    assert balance_loss(torch.full((3, 2), 0.5)).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_triplet_loss_by_hand():
+    anchor = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    positive = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    negative = torch.tensor([[0.0, 2.0], [1.0, 1.1]])
+    # row 0: max(0, 1 - 4 + 0.24) = 0; row 1: max(0, 0 - 0.01 + 0.24) = 0.23
+    assert triplet_loss(anchor, positive, negative, 0.24).item() == pytest.approx(0.115)
+    assert triplet_loss(anchor, positive, negative, 0.0).item() == 0.0
+
+
+def test_criterion_combines_the_four_terms_of_eq7():
+    torch.manual_seed(0)
+    criterion = TripletDECLoss("kl", reconstruction_weight=1.0, kl_weight=0.8,
+                               entropy_weight=0.01, triplet_weight=0.1, margin=0.24)
+    x = torch.rand(4, 6)
+    q = torch.softmax(torch.randn(4, 3), dim=1)
+    outputs = {"input": x, "reconstruction": x + 0.1, "proba": q,
+               "embedding": torch.zeros(4, 2), "positive_embedding": torch.ones(4, 2),
+               "negative_embedding": torch.zeros(4, 2), "negative_fallback": torch.tensor(0.25)}
+    pretrain = criterion(outputs, torch.arange(4))
+    assert set(pretrain) == {"loss", "reconstruction"}
+    assert pretrain["loss"].item() == pytest.approx(0.01)
+    criterion.phase = "cluster"
+    criterion.target = torch.full((4, 3), 1 / 3)
+    terms = criterion(outputs, torch.arange(4))
+    kl = (criterion.target * (torch.log(criterion.target) - torch.log(q))).sum(1).mean()
+    triplet = 2.0 + 0.24  # ||0 - 1||^2 = 2, ||0 - 0||^2 = 0
+    expected = 0.01 + 0.8 * kl.item() + 0.01 * balance_loss(q).item() + 0.1 * triplet
+    assert terms["loss"].item() == pytest.approx(expected, rel=1e-5)
+    assert terms["triplet"].item() == pytest.approx(triplet)
+    assert terms["negative_fallback"].item() == 0.25
+    del outputs["positive_embedding"]
+    assert "triplet" not in criterion(outputs, torch.arange(4))
+
+
+# ------------------------------------------------------ negative selection
+def test_selected_negatives_satisfy_algorithm_1():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(40, 3, generator=g)
+    radius = torch.rand(40, generator=g) * 2
+    negative, fallback = select_negatives(z, radius, torch.Generator().manual_seed(1))
+    distance = (z - z[negative]).norm(dim=1)
+    assert torch.all(negative != torch.arange(40))
+    assert torch.all(distance[~fallback] > radius[~fallback])
+    assert (~fallback).sum() > 30
+    again, _ = select_negatives(z, radius, torch.Generator().manual_seed(1))
+    assert torch.equal(negative, again)
+
+
+def test_selection_falls_back_to_the_farthest_candidate():
+    z = torch.tensor([[0.0], [1.0], [3.0], [10.0]])
+    radius = torch.full((4,), 100.0)
+    negative, fallback = select_negatives(z, radius, torch.Generator().manual_seed(0))
+    assert fallback.all()
+    assert negative.tolist() == [3, 3, 3, 0]  # all candidates tried: the farthest wins
+    # with one try per anchor the choice is random but never the anchor itself
+    negative, fallback = select_negatives(z, torch.zeros(4), torch.Generator(), max_tries=1)
+    assert not fallback.any() and torch.all(negative != torch.arange(4))
+
+
+# ------------------------------------------------------------------ modules
+@pytest.mark.parametrize("shape, deep", [((1, 8, 8), False), ((1, 16, 16), False),
+                                         ((1, 28, 28), False), ((3, 32, 32), True),
+                                         ((1, 5, 7), False)])
+def test_conv_autoencoder_reconstructs_the_input_size(shape, deep):
+    module = TripletConvAutoencoder(shape, embedding_dim=4)
+    assert module.deep is deep
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in module.encoder)
+    deconvs = sum(isinstance(m, torch.nn.ConvTranspose2d) for m in module.decoder)
+    assert convs == deconvs == (5 if deep else 3)
+    x = torch.rand(3, int(np.prod(shape)))
+    z = module.encoder(x)
+    assert z.shape == (3, 4) and module.decoder(z).shape == x.shape
+
+
+def test_module_forms_triplets_only_while_training_in_the_clustering_phase():
+    torch.manual_seed(0)
+    module = TripletClusteringAutoencoder(MLPAutoencoder(16, (8,), 2), 3, 2, 1.0, (1, 4, 4),
+                                          ("rotate", "erase"), n_augmentations=4)
+    x = torch.rand(10, 16)
+    assert "positive_embedding" not in module(x)
+    module.triplet, module.generator = True, torch.Generator().manual_seed(0)
+    out = module(x)
+    assert out["positive_embedding"].shape == out["negative_embedding"].shape == (10, 2)
+    assert out["positive_embedding"].requires_grad
+    assert 0 <= out["negative_fallback"].item() <= 1
+    assert module.training
+    module.eval()
+    assert "positive_embedding" not in module(x)
+
+
+# ---------------------------------------------------------------- estimator
+def test_fit_on_images_logs_every_term(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3, tol=0.0).fit(X)
+    assert isinstance(est, DECClustering)
+    assert isinstance(est.net_.module_.autoencoder, TripletConvAutoencoder)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    np.testing.assert_array_equal(est.fit_predict(X), est.labels_)
+    assert est.transform(X).shape == (len(X), 2)
+    assert est.cluster_centers_.shape == (3, 2)
+    phases = [row["phase"] for row in est.history_]
+    assert phases == ["pretrain"] * 3 + ["cluster"] * 3
+    for row in est.history_[3:]:
+        for term in ("reconstruction", "kl", "entropy", "triplet"):
+            assert np.isfinite(row[term])
+        assert 0 <= row["negative_fallback"] <= 1
+    assert all(np.isnan(row["triplet"]) for row in est.history_[:3])
+    assert np.isfinite(est.loss_) and est.score(X) == pytest.approx(-est.loss_)
+
+
+def test_vectors_use_the_mlp_autoencoder(blobs):
+    X, y = blobs
+    est = tiny_triplet(n_clusters=3, pretrain_epochs=20, max_epochs=5).fit(X)
+    assert isinstance(est.net_.module_.autoencoder, MLPAutoencoder)
+    assert est.labels_.shape == (len(X),)
+
+
+def test_same_seed_same_labels_and_global_state_untouched(digit_images):
+    X, _ = digit_images
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a = tiny_triplet(n_clusters=3, random_state=5).fit(X)
+    b = tiny_triplet(n_clusters=3, random_state=5).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_pickle_round_trip_predicts_the_same(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3).fit(X)
+    assert est.net_.module_.generator is None
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+
+
+def test_triplet_weight_zero_forms_no_triplets(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3, triplet_weight=0.0, tol=0.0).fit(X)
+    assert all(np.isnan(row["triplet"]) for row in est.history_)
+    assert all(np.isfinite(row["entropy"]) for row in est.history_[3:])
+
+
+def test_default_pretraining_matches_the_papers_number_of_updates(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3, pretrain_epochs=None, batch_size=30)
+    est._check_method_params(X.reshape(len(X), -1))  # 2 batches per epoch
+    assert est.pretrain_epochs_ == math.ceil(3 * math.ceil(70000 / 256) / 2)
+    est = tiny_triplet(pretrain_epochs=None, batch_size=1)
+    est._check_method_params(np.zeros((70000, 1)))
+    assert est.pretrain_epochs_ == 3
+    assert TripletDECClustering().pretrain_epochs is None
+
+
+@pytest.mark.parametrize("params, error, message", [
+    (dict(augmentations=("rotate", "shear")), ValueError, "unknown names"),
+    (dict(margin=-1.0), ValueError, "margin"),
+    (dict(n_augmentations=0), ValueError, "n_augmentations"),
+    (dict(triplet_weight="a lot"), ValueError, "triplet_weight"),
+])
+def test_bad_parameters_get_a_clear_error(digit_images, params, error, message):
+    X, _ = digit_images
+    with pytest.raises(error, match=message):
+        tiny_triplet(n_clusters=3, **params).fit(X)
+
+
+def test_bad_input_gets_a_clear_error(digit_images):
+    X, _ = digit_images
+    with pytest.raises(ValueError, match="NaN"):
+        tiny_triplet(n_clusters=3).fit(np.where(X > 0.5, np.nan, X))
+    est = tiny_triplet(n_clusters=3, max_epochs=1, pretrain_epochs=1).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :4, :4])
