@@ -18,7 +18,7 @@ demo: venv
 	$(PY) examples/quickstart.py
 
 test: venv
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 test-all: venv
 	$(PY) -m pytest -q -m "slow or data or examples or not slow"
