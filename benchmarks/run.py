@@ -4,6 +4,10 @@ Example::
 
     python benchmarks/run.py --estimator dec --dataset mnist --n-samples 70000 --seeds 0 1 2
 
+``--retention R`` makes the data imbalanced as paper 002 §4.5
+(:func:`sklearn_deepcluster.datasets.make_imbalanced`, applied after the
+subset of ``--n-samples``; the record's ``n_samples`` is the size kept).
+
 Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
 is that fit's own peak resident memory. Records are appended to
 ``benchmarks/results/<estimator>_<dataset>_<n>.json`` (or ``--out``) and a
@@ -29,8 +33,12 @@ DATA_DIR = os.environ.get("SKLEARN_DEEPCLUSTER_DATA",
                                        "shared", "data"))
 
 
-def load(dataset, n_samples, seed_for_subset=0):
-    """Images scaled to [0, 1] as (n, H, W) or (n, C, H, W); digits as (n, 8, 8)."""
+def load(dataset, n_samples, retention=None, seed_for_subset=0):
+    """Images scaled to [0, 1] as (n, H, W) or (n, C, H, W); digits as (n, 8, 8).
+
+    ``retention`` (r_min of paper 002 §4.5) subsamples the classes linearly
+    from r_min to 1 after the random subset of ``n_samples``.
+    """
     from sklearn.datasets import load_digits
 
     from sklearn_deepcluster import datasets
@@ -59,6 +67,8 @@ def load(dataset, n_samples, seed_for_subset=0):
     if n_samples and n_samples < len(X):
         idx = np.random.RandomState(seed_for_subset).permutation(len(X))[:n_samples]
         X, y = X[idx], y[idx]
+    if retention is not None:
+        X, y = datasets.make_imbalanced(X, y, retention=retention, random_state=seed_for_subset)
     return X, np.asarray(y)
 
 
@@ -92,7 +102,7 @@ def fit_one(job):
 
     from sklearn_deepcluster.metrics import clustering_accuracy
 
-    X, y = load(job["dataset"], job["n_samples"])
+    X, y = load(job["dataset"], job["n_samples"], job["retention"])
     estimator, layout = make_estimator(job["estimator"], len(np.unique(y)), job["seed"],
                                        job["params"])
     if layout == "flat":
@@ -102,7 +112,7 @@ def fit_one(job):
     seconds = time.perf_counter() - start
     record = {
         "estimator": job["estimator"], "dataset": job["dataset"], "n_samples": len(X),
-        "seed": job["seed"], "acc": clustering_accuracy(y, labels),
+        "retention": job["retention"], "seed": job["seed"], "acc": clustering_accuracy(y, labels),
         "nmi": normalized_mutual_info_score(y, labels), "ari": adjusted_rand_score(y, labels),
         "fit_seconds": seconds,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -120,15 +130,18 @@ def fit_one(job):
 def markdown(records):
     groups = {}
     for r in records:
-        key = (r["estimator"], r["dataset"], r["n_samples"], json.dumps(r["params"], sort_keys=True))
+        key = (r["estimator"], r["dataset"], r.get("retention"), r["n_samples"],
+               json.dumps(r["params"], sort_keys=True))
         groups.setdefault(key, []).append(r)
-    lines = ["| estimator | dataset | n | params | seeds | ACC | NMI | ARI | fit s | peak MB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for (est, data, n, params), rs in groups.items():
+    lines = ["| estimator | dataset | r_min | n | params | seeds | ACC | NMI | ARI | fit s "
+             "| peak MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (est, data, retention, n, params), rs in groups.items():
         def stat(k):
             v = np.array([r[k] for r in rs])
             return f"{v.mean():.3f} ± {v.std():.3f}"
-        lines.append(f"| {est} | {data} | {n} | {params} | {','.join(str(r['seed']) for r in rs)} "
+        lines.append(f"| {est} | {data} | {retention if retention is not None else ''} | {n} "
+                     f"| {params} | {','.join(str(r['seed']) for r in rs)} "
                      f"| {stat('acc')} | {stat('nmi')} | {stat('ari')} "
                      f"| {np.mean([r['fit_seconds'] for r in rs]):.1f} "
                      f"| {max(r['peak_memory_mb'] for r in rs):.0f} |")
@@ -140,6 +153,8 @@ def main(argv=None):
     parser.add_argument("--estimator", required=True)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--n-samples", type=int, default=0, help="0: the whole data set")
+    parser.add_argument("--retention", type=float, default=None,
+                        help="r_min of paper 002 §4.5: make the classes imbalanced")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--param", action="append", default=[],
                         help="estimator parameter as key=python_literal (repeatable)")
@@ -151,16 +166,17 @@ def main(argv=None):
     for item in args.param:
         key, value = item.split("=", 1)
         params[key] = ast.literal_eval(value)
+    imbalance = "" if args.retention is None else f"_r{args.retention:g}"
     out = args.out or os.path.join(
-        RESULTS, f"{args.estimator}_{args.dataset}_{args.n_samples or 'all'}.json")
+        RESULTS, f"{args.estimator}_{args.dataset}{imbalance}_{args.n_samples or 'all'}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     records = json.load(open(out)) if os.path.exists(out) else []
 
     jobs = [dict(estimator=args.estimator, dataset=args.dataset, n_samples=args.n_samples,
-                 seed=s, params=params) for s in args.seeds]
+                 retention=args.retention, seed=s, params=params) for s in args.seeds]
     if not args.no_baseline:
         jobs += [dict(estimator="kmeans", dataset=args.dataset, n_samples=args.n_samples,
-                      seed=s, params={}) for s in args.seeds]
+                      retention=args.retention, seed=s, params={}) for s in args.seeds]
     context = multiprocessing.get_context("spawn")
     meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -156,7 +156,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self._check_method_params(X)
         self.device_ = resolve_device(self.device)
-        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_init)
+        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max,
+                                                              size=self.n_init)
         X_tensor = as_tensor(X)
         runs = Parallel(n_jobs=self.n_jobs if self.n_init > 1 else None)(
             delayed(self._fit_run)(X_tensor, int(seed)) for seed in seeds
@@ -251,10 +252,17 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """The method's unsupervised loss of ``net`` on all of ``X`` (a float)."""
 
     # ---------------------------------------------------------------- predict
-    def _fitted_outputs(self, X, keys):
+    def _fitted_input(self, X):
+        """``X`` validated against the fitted estimator, as a tensor (or CSR).
+
+        Call it before reading a fitted attribute: unfitted, it raises ``NotFittedError``.
+        """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        return self._inference(self.net_, as_tensor(X), keys)
+        return as_tensor(self._validate_input(X, reset=False))
+
+    def _fitted_outputs(self, X, keys):
+        X = self._fitted_input(X)
+        return self._inference(self.net_, X, keys)
 
     def predict(self, X):
         """Cluster index of each sample, through the trained network.
@@ -292,9 +300,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         Lets ``GridSearchCV`` choose hyper-parameters without labels.
         """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        return -float(self._unsupervised_loss(self.net_, as_tensor(X)))
+        X = self._fitted_input(X)
+        return -float(self._unsupervised_loss(self.net_, X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

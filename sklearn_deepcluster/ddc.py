@@ -6,10 +6,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseDeepClustering, as_tensor
+from ._base import BaseDeepClustering
 from ._net import take_rows
 from .ensemble import align_labels, vote
 from .losses.divergence import ddc_loss
@@ -310,7 +309,8 @@ class DDCClustering(BaseDeepClustering):
                             align=False)
 
     def _voter_probas(self, X):
-        """Softmax outputs of every voting net, columns renamed to the reference's ids."""
+        """Softmax outputs of every voting net on ``X``, columns renamed to the reference's ids."""
+        X = self._fitted_input(X)
         probas = []
         for net, mapping in zip(self.vote_nets_, self.vote_mappings_):
             proba = self._inference(net, X, ("proba",))["proba"]
@@ -330,10 +330,8 @@ class DDCClustering(BaseDeepClustering):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
         if not hasattr(self, "vote_nets_"):
             return super().predict(X)
-        X = as_tensor(self._validate_input(X, reset=False))
         return vote([proba.argmax(axis=1) for proba in self._voter_probas(X)], align=False)
 
     def predict_proba(self, X):
@@ -347,8 +345,6 @@ class DDCClustering(BaseDeepClustering):
         -------
         proba : ndarray of shape (n_samples, n_clusters)
         """
-        check_is_fitted(self)
         if not hasattr(self, "vote_nets_"):
             return super().predict_proba(X)
-        X = as_tensor(self._validate_input(X, reset=False))
         return np.mean(self._voter_probas(X), axis=0)

@@ -347,16 +347,21 @@ class DECClustering(BaseDeepClustering):
 
     def _unsupervised_loss(self, net, X):
         """KL(P || Q) (or the k-means loss) on all of X, plus the weighted reconstruction."""
+        clustering, reconstruction, _ = self._terms_on_all_data(net, X)
+        return clustering + self.reconstruction_weight * reconstruction
+
+    def _terms_on_all_data(self, net, X):
+        """The clustering loss, the mean reconstruction error and Q of ``net`` on all of X."""
         keys = ("embedding", "proba", "reconstruction_error")
         out = net.predict_outputs(X, keys, forward=encode_assign_and_score)
         q = torch.from_numpy(out["proba"]).double()
         if self.clustering_loss == "kl":
-            loss = kl_divergence(target_distribution(q), q).item()
+            clustering = kl_divergence(target_distribution(q), q).item()
         else:
             centers = net.module_.centers.detach().cpu().double()
             z = torch.from_numpy(out["embedding"]).double()
-            loss = torch.cdist(z, centers).pow(2).min(dim=1).values.mean().item()
-        return loss + self.reconstruction_weight * float(out["reconstruction_error"].mean())
+            clustering = torch.cdist(z, centers).pow(2).min(dim=1).values.mean().item()
+        return clustering, float(out["reconstruction_error"].mean()), q
 
     def _set_fitted(self, runs, best):
         super()._set_fitted(runs, best)

@@ -10,9 +10,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._callbacks import PhaseSwitch, TargetRefresh
 from .augment import AUGMENTATIONS
-from .dec import (DECClustering, DECLoss, encode_assign_and_score, in_clustering_phase,
-                  refresh_target, start_clustering)
-from .losses.dec import kl_divergence, target_distribution
+from .dec import DECClustering, DECLoss, in_clustering_phase, refresh_target, start_clustering
 from .losses.triplet import balance_loss, triplet_loss
 from .modules.triplet_conv import TripletClusteringAutoencoder, TripletConvAutoencoder
 
@@ -314,15 +312,6 @@ class TripletDECClustering(DECClustering):
 
     def _unsupervised_loss(self, net, X):
         """beta L_c + alpha L_r + gamma L_b on all of X (L_t is stochastic and left out)."""
-        keys = ("embedding", "proba", "reconstruction_error")
-        out = net.predict_outputs(X, keys, forward=encode_assign_and_score)
-        q = torch.from_numpy(out["proba"]).double()
-        if self.clustering_loss == "kl":
-            clustering = kl_divergence(target_distribution(q), q).item()
-        else:
-            centers = net.module_.centers.detach().cpu().double()
-            z = torch.from_numpy(out["embedding"]).double()
-            clustering = torch.cdist(z, centers).pow(2).min(dim=1).values.mean().item()
-        return (self.kl_weight * clustering
-                + self.reconstruction_weight * float(out["reconstruction_error"].mean())
+        clustering, reconstruction, q = self._terms_on_all_data(net, X)
+        return (self.kl_weight * clustering + self.reconstruction_weight * reconstruction
                 + self.entropy_weight * balance_loss(q).item())

@@ -10,6 +10,9 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_circles
 
+from _shared_checks import (BAD_INPUT, check_pickle_round_trip_predicts_the_same,
+                            check_same_seed_same_labels_and_global_state_untouched)
+
 from sklearn_deepcluster import DDCClustering
 from sklearn_deepcluster.losses.divergence import (
     assignment_orthogonality,
@@ -20,7 +23,6 @@ from sklearn_deepcluster.losses.divergence import (
 )
 from sklearn_deepcluster.metrics import clustering_accuracy
 from sklearn_deepcluster.modules.ddc import lenet_body
-from test_dec import BAD_INPUT
 
 
 def tiny_ddc(**params):
@@ -226,23 +228,13 @@ def test_restarts_in_parallel_match_sequential(blobs):
 
 def test_same_seed_same_labels_and_global_state_untouched(blobs):
     X, _ = blobs
-    torch.manual_seed(123)
-    np.random.seed(123)
-    before_torch, before_np = torch.random.get_rng_state(), np.random.get_state()[1].copy()
-    a = tiny_ddc(n_clusters=3, random_state=7).fit(X)
-    b = tiny_ddc(n_clusters=3, random_state=7).fit(X)
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.transform(X), b.transform(X))
-    assert torch.equal(torch.random.get_rng_state(), before_torch)
-    np.testing.assert_array_equal(np.random.get_state()[1], before_np)
+    check_same_seed_same_labels_and_global_state_untouched(
+        lambda: tiny_ddc(n_clusters=3, random_state=7), X)
 
 
 def test_pickle_round_trip_predicts_the_same(blobs):
     X, _ = blobs
-    est = tiny_ddc(n_clusters=3).fit(X)
-    clone = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
-    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+    check_pickle_round_trip_predicts_the_same(tiny_ddc(n_clusters=3).fit(X), X)
 
 
 def test_user_module_class_and_instance(blobs):

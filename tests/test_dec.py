@@ -1,7 +1,5 @@
 """Behaviour of DECClustering and of the shared base, on tiny networks."""
 
-import pickle
-
 import numpy as np
 import pytest
 import torch
@@ -12,8 +10,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
 
+from _shared_checks import (BAD_INPUT, check_pickle_round_trip_predicts_the_same,
+                            check_same_seed_same_labels_and_global_state_untouched)
 from conftest import tiny_dec
-from sklearn_deepcluster import DECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 
@@ -38,23 +37,13 @@ def test_separates_blobs_and_predicts_unseen(blobs):
 
 def test_same_seed_same_labels_and_global_state_untouched(blobs):
     X, _ = blobs
-    torch.manual_seed(123)
-    np.random.seed(123)
-    before_torch, before_np = torch.random.get_rng_state(), np.random.get_state()[1].copy()
-    a = tiny_dec(n_clusters=3, random_state=7).fit(X)
-    b = tiny_dec(n_clusters=3, random_state=7).fit(X)
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.transform(X), b.transform(X))
-    assert torch.equal(torch.random.get_rng_state(), before_torch)
-    np.testing.assert_array_equal(np.random.get_state()[1], before_np)
+    check_same_seed_same_labels_and_global_state_untouched(
+        lambda: tiny_dec(n_clusters=3, random_state=7), X)
 
 
 def test_pickle_round_trip_predicts_the_same(blobs):
     X, _ = blobs
-    est = tiny_dec(n_clusters=3).fit(X)
-    clone = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
-    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+    check_pickle_round_trip_predicts_the_same(tiny_dec(n_clusters=3).fit(X), X)
 
 
 def test_pipeline_and_grid_search(blobs):
@@ -80,7 +69,8 @@ def test_history_logs_every_term_per_phase(blobs):
     assert all(np.isfinite(row["kl"]) for row in est.history_[3:])
     assert est.n_iter_ == 6
     joint = est.history_[-1]
-    assert joint["train_loss"] == pytest.approx(joint["kl"] + 0.5 * joint["reconstruction"], rel=1e-4)
+    expected = joint["kl"] + 0.5 * joint["reconstruction"]
+    assert joint["train_loss"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_tolerance_stops_clustering_early(blobs):
@@ -179,17 +169,6 @@ def test_verbose_prints_progress_and_terms(blobs, capsys):
     tiny_dec(n_clusters=3, verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "reconstruction" in out and "kl" in out
-
-
-BAD_INPUT = [
-    (np.array([[np.nan, 1.0], [1.0, 2.0], [0.0, 0.0]]), "NaN"),
-    (np.array([[np.inf, 1.0], [1.0, 2.0], [0.0, 0.0]]), "infinity"),
-    (np.empty((0, 3)), "0 sample"),
-    (np.ones((1, 3)), "1 sample"),
-    (np.ones((2, 3)), "n_samples=2 should be >= n_clusters=3"),
-    ([["a", "b"], ["c", "d"], ["e", "f"]], "could not convert"),
-    (np.ones((3, 2)) + 1j, "Complex data not supported"),
-]
 
 
 @pytest.mark.parametrize("X, message", BAD_INPUT)

@@ -1,13 +1,14 @@
 """TripletDECClustering (paper 002): its losses, negative selection, modules and estimator."""
 
 import math
-import pickle
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from _shared_checks import (check_pickle_round_trip_predicts_the_same,
+                            check_same_seed_same_labels_and_global_state_untouched)
 from sklearn_deepcluster import DECClustering, TripletDECClustering
 from sklearn_deepcluster.losses.triplet import balance_loss, select_negatives, triplet_loss
 from sklearn_deepcluster.modules import MLPAutoencoder
@@ -162,22 +163,15 @@ def test_vectors_use_the_mlp_autoencoder(blobs):
 
 def test_same_seed_same_labels_and_global_state_untouched(digit_images):
     X, _ = digit_images
-    torch.manual_seed(123)
-    before = torch.random.get_rng_state()
-    a = tiny_triplet(n_clusters=3, random_state=5).fit(X)
-    b = tiny_triplet(n_clusters=3, random_state=5).fit(X)
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.transform(X), b.transform(X))
-    assert torch.equal(torch.random.get_rng_state(), before)
+    check_same_seed_same_labels_and_global_state_untouched(
+        lambda: tiny_triplet(n_clusters=3, random_state=5), X)
 
 
 def test_pickle_round_trip_predicts_the_same(digit_images):
     X, _ = digit_images
     est = tiny_triplet(n_clusters=3).fit(X)
     assert est.net_.module_.generator is None
-    clone = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
-    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+    check_pickle_round_trip_predicts_the_same(est, X)
 
 
 def test_triplet_weight_zero_forms_no_triplets(digit_images):
