@@ -156,7 +156,11 @@ class DECClustering(BaseDeepClustering):
     max_epochs : int, default=100
         Upper bound on epochs of the clustering phase.
     update_interval : int, default=140
-        Iterations between recomputations of the target over the whole data.
+        Iterations between recomputations of the target over the whole data
+        (DEC's setting for MNIST). On digits (7 batches an epoch), seeds 0-2,
+        20 gave ACC 0.802 ± 0.030 against 0.784 ± 0.022 with 140, from the
+        same pre-trained autoencoders
+        (``benchmarks/dec_clustering_phase_digits.py``).
     tol : float, default=1e-3
         Stop when fewer than this fraction of labels changed between refreshes.
     reconstruction_weight : float, default=0.0
