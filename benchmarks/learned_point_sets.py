@@ -30,9 +30,10 @@ from datetime import datetime, timezone
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import normalized_mutual_info_score
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
@@ -92,6 +93,8 @@ def main(argv=None):
     parser.add_argument("--n-train-sets", type=int, default=100_000)
     parser.add_argument("--optimizer", choices=["adam", "adadelta"], default="adam")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--cosine", action="store_true",
+                        help="anneal the learning rate to 0 over --max-iter iterations")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_point_sets.json"))
     args = parser.parse_args(argv)
@@ -101,10 +104,13 @@ def main(argv=None):
     X_tune, y_tune = make_point_sets(n_sets=100, random_state=20_000 + args.seed)
 
     optimizer = {"adam": torch.optim.Adam, "adadelta": torch.optim.Adadelta}[args.optimizer]
+    callbacks = [TimeBudget(60 * args.budget_minutes)]
+    if args.cosine:
+        callbacks.append(LRScheduler(CosineAnnealingLR, T_max=args.max_iter, step_every="batch"))
     est = LearnedClusterer(max_clusters=5, n_layers=args.n_layers, hidden_size=args.hidden_size,
                            sets_per_batch=args.sets_per_batch, max_iter=args.max_iter,
                            validation_fraction=0.01, optimizer=optimizer, lr=args.lr,
-                           callbacks=[TimeBudget(60 * args.budget_minutes)],
+                           callbacks=callbacks,
                            random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X_train, y_train)
@@ -127,7 +133,7 @@ def main(argv=None):
                   "sets_per_batch": args.sets_per_batch, "max_iter": args.max_iter,
                   "n_iter": est.n_iter_, "best_iter": best_epoch * est.validation_interval,
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
-                  "lr": args.lr, "fit_seconds": fit_seconds,
+                  "lr": args.lr, "cosine": args.cosine, "fit_seconds": fit_seconds,
                   "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_valid_loss": float(est.history_[-1]["valid_loss"]),
@@ -150,7 +156,8 @@ def main(argv=None):
         t = r["train"]
         budget = (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
                   f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
-                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}")
+                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
+                  f"{' cosine' if t.get('cosine') else ''}")
         for name in ("learned", "kmeans_true_k", "dbscan"):
             s = r[name]
             lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
