@@ -3,12 +3,13 @@
 Times DECClustering's pre-training epochs (skorch's per-epoch ``dur``, which
 covers batching, the criterion, loss-term logging and every callback) against
 a hand-written loop: the same autoencoder, Adam, reconstruction loss, batch
-size, shuffled mini-batches by slicing. Both are timed in steady state (the
-first epoch of each, with its allocations and optimizer-state set-up, is
-dropped), in two alternating rounds so that machine noise hits both alike;
-the median epoch time is compared.
+size, shuffled mini-batches by slicing. They run in ``--rounds`` alternating
+rounds, so that machine noise hits both alike; each round trains a fresh model
+of each kind and drops its first epoch (allocations, optimizer-state set-up).
+The median epoch time is compared.
 
     python benchmarks/overhead.py --dataset mnist --n-samples 10000 --epochs 6
+    python benchmarks/overhead.py --dataset digits --n-samples 0 --epochs 80 --rounds 8
 """
 
 import argparse
@@ -41,6 +42,16 @@ def plain_epoch(model, optimizer, X, batch_size, generator):
     return time.perf_counter() - start
 
 
+def plain_epochs(X, batch_size, epochs, seed):
+    """A fresh model per round, like ``ours_epochs``; the first epoch is dropped."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = MLPAutoencoder(X.shape[1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    seconds = [plain_epoch(model, optimizer, X, batch_size, generator) for _ in range(epochs + 1)]
+    return seconds[1:]
+
+
 def ours_epochs(X_np, batch_size, epochs, seed):
     est = DECClustering(10, pretrain_epochs=epochs + 1, max_epochs=0, batch_size=batch_size,
                         random_state=seed).fit(X_np)
@@ -53,23 +64,20 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
 
     X_np, _ = load(args.dataset, args.n_samples)
     X_np = X_np.reshape(len(X_np), -1)
     X = torch.from_numpy(X_np)
-    generator = torch.Generator().manual_seed(0)
-    model = MLPAutoencoder(X.shape[1])
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     ours, plain = [], []
-    for round_ in range(2):
-        ours += ours_epochs(X_np, args.batch_size, args.epochs // 2, round_)
-        plain_epoch(model, optimizer, X, args.batch_size, generator)  # warm-up, dropped
-        plain += [plain_epoch(model, optimizer, X, args.batch_size, generator)
-                  for _ in range(args.epochs // 2)]
+    per_round = args.epochs // args.rounds
+    for round_ in range(args.rounds):
+        ours += ours_epochs(X_np, args.batch_size, per_round, round_)
+        plain += plain_epochs(X, args.batch_size, per_round, round_)
     record = {
         "dataset": args.dataset, "n_samples": len(X), "batch_size": args.batch_size,
-        "epochs": args.epochs, "ours_epoch_seconds": ours, "plain_epoch_seconds": plain,
+        "epochs": args.epochs, "rounds": args.rounds, "ours_epoch_seconds": ours, "plain_epoch_seconds": plain,
         "ours_median": float(np.median(ours)), "plain_median": float(np.median(plain)),
         "overhead": float(np.median(ours) / np.median(plain) - 1),
         "torch_threads": torch.get_num_threads(),
