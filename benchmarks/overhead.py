@@ -77,7 +77,8 @@ def main(argv=None):
         plain += plain_epochs(X, args.batch_size, per_round, round_)
     record = {
         "dataset": args.dataset, "n_samples": len(X), "batch_size": args.batch_size,
-        "epochs": args.epochs, "rounds": args.rounds, "ours_epoch_seconds": ours, "plain_epoch_seconds": plain,
+        "epochs": args.epochs, "rounds": args.rounds,
+        "ours_epoch_seconds": ours, "plain_epoch_seconds": plain,
         "ours_median": float(np.median(ours)), "plain_median": float(np.median(plain)),
         "overhead": float(np.median(ours) / np.median(plain) - 1),
         "torch_threads": torch.get_num_threads(),
