@@ -7,6 +7,8 @@ Example::
 ``--retention R`` makes the data imbalanced as paper 002 §4.5
 (:func:`sklearn_deepcluster.datasets.make_imbalanced`, applied after the
 subset of ``--n-samples``; the record's ``n_samples`` is the size kept).
+``--standardize`` shifts and scales the pixels to zero mean and unit variance
+over the whole data set, as paper 002 §4.3 prepares its images.
 
 Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
 is that fit's own peak resident memory. Records are appended to
@@ -103,6 +105,8 @@ def fit_one(job):
     from sklearn_deepcluster.metrics import clustering_accuracy
 
     X, y = load(job["dataset"], job["n_samples"], job["retention"])
+    if job.get("standardize"):
+        X = (X - X.mean()) / X.std()
     estimator, layout = make_estimator(job["estimator"], len(np.unique(y)), job["seed"],
                                        job["params"])
     if layout == "flat":
@@ -112,7 +116,8 @@ def fit_one(job):
     seconds = time.perf_counter() - start
     record = {
         "estimator": job["estimator"], "dataset": job["dataset"], "n_samples": len(X),
-        "retention": job["retention"], "seed": job["seed"], "acc": clustering_accuracy(y, labels),
+        "retention": job["retention"], "standardize": job.get("standardize", False),
+        "seed": job["seed"], "acc": clustering_accuracy(y, labels),
         "nmi": normalized_mutual_info_score(y, labels), "ari": adjusted_rand_score(y, labels),
         "fit_seconds": seconds,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -130,8 +135,10 @@ def fit_one(job):
 def markdown(records):
     groups = {}
     for r in records:
-        key = (r["estimator"], r["dataset"], r.get("retention"), r["n_samples"],
-               json.dumps(r["params"], sort_keys=True))
+        params = json.dumps(r["params"], sort_keys=True)
+        if r.get("standardize"):
+            params += " standardized"
+        key = (r["estimator"], r["dataset"], r.get("retention"), r["n_samples"], params)
         groups.setdefault(key, []).append(r)
     lines = ["| estimator | dataset | r_min | n | params | seeds | ACC | NMI | ARI | fit s "
              "| peak MB |",
@@ -158,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--param", action="append", default=[],
                         help="estimator parameter as key=python_literal (repeatable)")
+    parser.add_argument("--standardize", action="store_true",
+                        help="zero mean and unit variance over all pixels (paper 002 §4.3)")
     parser.add_argument("--no-baseline", action="store_true", help="skip KMeans on the same data")
     parser.add_argument("--out", help="results file (json); default from the arguments")
     args = parser.parse_args(argv)
@@ -167,16 +176,20 @@ def main(argv=None):
         key, value = item.split("=", 1)
         params[key] = ast.literal_eval(value)
     imbalance = "" if args.retention is None else f"_r{args.retention:g}"
+    standardized = "_std" if args.standardize else ""
     out = args.out or os.path.join(
-        RESULTS, f"{args.estimator}_{args.dataset}{imbalance}_{args.n_samples or 'all'}.json")
+        RESULTS, f"{args.estimator}_{args.dataset}{imbalance}{standardized}_"
+                 f"{args.n_samples or 'all'}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     records = json.load(open(out)) if os.path.exists(out) else []
 
     jobs = [dict(estimator=args.estimator, dataset=args.dataset, n_samples=args.n_samples,
-                 retention=args.retention, seed=s, params=params) for s in args.seeds]
+                 retention=args.retention, standardize=args.standardize, seed=s, params=params)
+            for s in args.seeds]
     if not args.no_baseline:
         jobs += [dict(estimator="kmeans", dataset=args.dataset, n_samples=args.n_samples,
-                      retention=args.retention, seed=s, params={}) for s in args.seeds]
+                      retention=args.retention, standardize=args.standardize, seed=s, params={})
+                 for s in args.seeds]
     context = multiprocessing.get_context("spawn")
     meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
