@@ -8,7 +8,8 @@ Example::
 (:func:`sklearn_deepcluster.datasets.make_imbalanced`, applied after the
 subset of ``--n-samples``; the record's ``n_samples`` is the size kept).
 ``--standardize`` shifts and scales the pixels to zero mean and unit variance
-over the whole data set, as paper 002 §4.3 prepares its images.
+over the whole data set, as paper 002 §4.3 prepares its images
+(``TripletDECClustering`` does so itself unless ``standardize=False``).
 
 Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
 is that fit's own peak resident memory. Records are appended to
@@ -86,12 +87,10 @@ def make_estimator(name, n_clusters, seed, params):
         "dec-conv": (lambda: sdc.DECClustering(n_clusters, architecture="conv",
                                                random_state=seed), "image"),
     }
-    for name_, cls_name, layout in (("ddc", "DDCClustering", "image"),
-                                    ("ddc-mlp", "DDCClustering", "flat"),
-                                    ("triplet-dec", "TripletDECClustering", "image")):
-        if hasattr(sdc, cls_name):
-            registry[name_] = (lambda c=cls_name: getattr(sdc, c)(n_clusters, random_state=seed),
-                               layout)
+    for name_, cls, layout in (("ddc", sdc.DDCClustering, "image"),
+                               ("ddc-mlp", sdc.DDCClustering, "flat"),
+                               ("triplet-dec", sdc.TripletDECClustering, "image")):
+        registry[name_] = (lambda c=cls: c(n_clusters, random_state=seed), layout)
     if name not in registry:
         raise ValueError(f"unknown estimator {name!r}; known: {sorted(registry)}")
     factory, layout = registry[name]

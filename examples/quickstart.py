@@ -12,14 +12,13 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-import sklearn_deepcluster
+from sklearn_deepcluster import DDCClustering, DECClustering, TripletDECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 X, y = load_digits(return_X_y=True)
 estimators = {"KMeans": KMeans(n_clusters=10, n_init=20, random_state=0)}
-for name in ("DECClustering", "DDCClustering", "TripletDECClustering"):
-    if hasattr(sklearn_deepcluster, name):
-        estimators[name] = getattr(sklearn_deepcluster, name)(n_clusters=10, random_state=0)
+for estimator in (DECClustering, DDCClustering, TripletDECClustering):
+    estimators[estimator.__name__] = estimator(n_clusters=10, random_state=0)
 
 print(f"digits: {X.shape[0]} images of 8x8, 10 classes\n")
 print(f"{'estimator':<22}{'ACC':>7}{'NMI':>7}{'ARI':>7}{'seconds':>9}")

@@ -298,16 +298,21 @@ class DECClustering(BaseDeepClustering):
     def _build_autoencoder(self):
         architecture = self._resolve_architecture()
         if architecture == "mlp":
-            return MLPAutoencoder(self.n_features_in_, tuple(self.hidden_dims), self.embedding_dim)
+            return MLPAutoencoder(self.n_features_in_, tuple(self.hidden_dims),
+                                  self._embedding_dim())
         if architecture == "conv":
-            return ConvAutoencoder(self.image_shape_, self.embedding_dim)
+            return ConvAutoencoder(self.image_shape_, self._embedding_dim())
         if isinstance(architecture, nn.Module):
             return copy.deepcopy(architecture)  # refits never share weights
-        return architecture(self.n_features_in_, self.embedding_dim)
+        return architecture(self.n_features_in_, self._embedding_dim())
+
+    def _embedding_dim(self):
+        """The width of the code z for this data."""
+        return self.embedding_dim
 
     def _build_module(self):
         return ClusteringAutoencoder(self._build_autoencoder(), self.n_clusters,
-                                     self.embedding_dim, self.alpha, self.corruption)
+                                     self._embedding_dim(), self.alpha, self.corruption)
 
     def _loss_terms(self):
         return ("reconstruction", self.clustering_loss)

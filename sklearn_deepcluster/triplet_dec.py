@@ -12,7 +12,8 @@ from ._callbacks import PhaseSwitch, TargetRefresh
 from .augment import AUGMENTATIONS
 from .dec import DECClustering, DECLoss, in_clustering_phase, refresh_target, start_clustering
 from .losses.triplet import balance_loss, triplet_loss
-from .modules.triplet_conv import TripletClusteringAutoencoder, TripletConvAutoencoder
+from .modules.triplet_conv import (TripletClusteringAutoencoder, TripletConvAutoencoder,
+                                   needs_deep_network)
 
 #: Parameter updates that three pre-training epochs of MNIST make at batch size 256.
 _PAPER_PRETRAIN_UPDATES = 3 * math.ceil(70000 / 256)
@@ -105,8 +106,17 @@ class TripletDECClustering(DECClustering):
         Shape of one image when ``X`` is given flat.
     hidden_dims : tuple of int, default=(500, 500, 2000)
         Hidden layers of the MLP variant.
-    embedding_dim : int, default=10
-        Dimension of the code z.
+    embedding_dim : int or None, default=None
+        Dimension of the code z. None: the paper's (§4.3), 64 for the
+        shallow convolutional network and 10 for the deeper one; 10 (DEC's)
+        for the MLP variant and user modules.
+    standardize : bool, default=True
+        Shift and scale the input to zero mean and unit variance, with one
+        mean and one standard deviation over all training values (§4.3:
+        "We normalize the input images to zero mean and unit variance").
+        The same shift and scale are applied in ``predict``, ``transform``
+        and ``score``. An autoencoder reused through ``pretrained`` sees the
+        standardised input: set False if it was trained on raw input.
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel (1 in eq. 2).
     pretrain_epochs : int or None, default=None
@@ -158,6 +168,11 @@ class TripletDECClustering(DECClustering):
     ----------
     labels_ : ndarray of shape (n_samples,)
     cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+    input_mean_ : float
+        Value subtracted from the input (0.0 without ``standardize``).
+    input_scale_ : float
+        Value the centred input is divided by (1.0 without ``standardize``,
+        or for constant training data).
     pretrain_epochs_ : int
         Pre-training epochs run (``pretrain_epochs`` resolved).
     n_features_in_ : int
@@ -194,10 +209,7 @@ class TripletDECClustering(DECClustering):
       reconstruction only (§3.3, §4.3).
     - Transposed convolutions have stride 2, so the decoder reaches the
       input size without the paper's unstated un-pooling; channel widths
-      (32, 64, 128) are not given in the paper. ``embedding_dim`` defaults
-      to 10 as in DEC (the paper reports 64 for its shallow network).
-    - The input is used as given; the paper standardises images to zero
-      mean and unit variance (a pipeline step can do so).
+      (32, 64, 128) are not given in the paper.
     - Adam is re-initialised at the start of the clustering phase.
     - ``loss_`` and ``score`` leave out the stochastic L_t and compute L_b
       with the average over the whole data set.
@@ -223,6 +235,8 @@ class TripletDECClustering(DECClustering):
 
     _parameter_constraints = {
         **DECClustering._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "standardize": ["boolean"],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
@@ -236,11 +250,11 @@ class TripletDECClustering(DECClustering):
     _max_negative_tries = 50
 
     def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
-                 hidden_dims=(500, 500, 2000), embedding_dim=10, alpha=1.0,
-                 pretrain_epochs=None, corruption=0.0, max_epochs=100, update_interval=140,
-                 tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl", final_kmeans=False,
-                 pretrained=None, kl_weight=0.8, entropy_weight=0.01, triplet_weight=0.1,
-                 margin=0.24, n_augmentations=10, augmentations=AUGMENTATIONS,
+                 hidden_dims=(500, 500, 2000), embedding_dim=None, standardize=True,
+                 alpha=1.0, pretrain_epochs=None, corruption=0.0, max_epochs=100,
+                 update_interval=140, tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl",
+                 final_kmeans=False, pretrained=None, kl_weight=0.8, entropy_weight=0.01,
+                 triplet_weight=0.1, margin=0.24, n_augmentations=10, augmentations=AUGMENTATIONS,
                  batch_size=256, lr=1e-3, device="cpu", random_state=None, verbose=0,
                  callbacks=None, n_init=1, n_jobs=None):
         super().__init__(
@@ -252,6 +266,7 @@ class TripletDECClustering(DECClustering):
             final_kmeans=final_kmeans, pretrained=pretrained, batch_size=batch_size, lr=lr,
             device=device, random_state=random_state, verbose=verbose, callbacks=callbacks,
             n_init=n_init, n_jobs=n_jobs)
+        self.standardize = standardize
         self.kl_weight = kl_weight
         self.entropy_weight = entropy_weight
         self.triplet_weight = triplet_weight
@@ -260,6 +275,16 @@ class TripletDECClustering(DECClustering):
         self.augmentations = augmentations
 
     # ------------------------------------------------------------ the method
+    def _validate_input(self, X, reset):
+        """Validate ``X`` as the base does, then standardise it (§4.3)."""
+        X = super()._validate_input(X, reset)
+        if reset:
+            mean, scale = (X.mean(dtype=np.float64), X.std(dtype=np.float64)) \
+                if self.standardize else (0.0, 1.0)
+            self.input_mean_ = float(mean)
+            self.input_scale_ = float(scale) if scale > 0 else 1.0
+        return (X - np.float32(self.input_mean_)) / np.float32(self.input_scale_)
+
     def _check_method_params(self, X):
         super()._check_method_params(X)
         unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
@@ -275,13 +300,20 @@ class TripletDECClustering(DECClustering):
     def _build_autoencoder(self):
         architecture = self._resolve_architecture()
         if architecture == "conv":
-            return TripletConvAutoencoder(self.image_shape_, self.embedding_dim)
+            return TripletConvAutoencoder(self.image_shape_, self._embedding_dim())
         return super()._build_autoencoder()
+
+    def _embedding_dim(self):
+        if self.embedding_dim is not None:
+            return self.embedding_dim
+        shallow = (self._resolve_architecture() == "conv"
+                   and not needs_deep_network(self.image_shape_))
+        return 64 if shallow else 10
 
     def _build_module(self):
         image_shape = self.image_shape_ or (1, 1, self.n_features_in_)
         return TripletClusteringAutoencoder(
-            self._build_autoencoder(), self.n_clusters, self.embedding_dim, self.alpha,
+            self._build_autoencoder(), self.n_clusters, self._embedding_dim(), self.alpha,
             image_shape, tuple(self.augmentations), self.n_augmentations,
             self._max_negative_tries)
 

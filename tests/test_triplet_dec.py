@@ -192,8 +192,50 @@ def test_default_pretraining_matches_the_papers_number_of_updates(digit_images):
     assert TripletDECClustering().pretrain_epochs is None
 
 
+@pytest.mark.parametrize("architecture, image_shape, expected", [
+    ("conv", (1, 8, 8), 64),     # shallow network (MNIST, USPS): 64 (§4.3)
+    ("conv", (3, 8, 8), 10),     # deeper network for colour images: 10
+    ("conv", (1, 32, 32), 10),   # ... and for larger images
+    ("mlp", (1, 8, 8), 10),      # DEC's code size for the MLP variant
+])
+def test_default_code_size_is_the_papers(architecture, image_shape, expected):
+    X = np.random.default_rng(0).random((40, *image_shape), dtype=np.float32)
+    params = dict(hidden_dims=(8,), architecture=architecture, batch_size=20)
+    est = tiny_triplet(n_clusters=3, embedding_dim=None, pretrain_epochs=1, max_epochs=1,
+                       **params).fit(X)
+    assert est.transform(X).shape == (40, expected)
+    assert est.cluster_centers_.shape == (3, expected)
+    given = tiny_triplet(n_clusters=3, embedding_dim=5, pretrain_epochs=0, max_epochs=0,
+                         **params).fit(X)
+    assert given.transform(X[:2]).shape == (2, 5)
+
+
+def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3).fit(X)
+    assert est.input_mean_ == pytest.approx(float(X.mean()), rel=1e-5)
+    assert est.input_scale_ == pytest.approx(float(X.std()), rel=1e-5)
+    # predicting on shifted, rescaled data must not re-standardise it
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert not np.array_equal(est.predict(X * 2 + 1), est.labels_)
+    # the network sees the standardised input: untrained networks from the same
+    # seed embed X and X * 10 + 3 alike, and raw X differently
+    untrained = dict(n_clusters=3, pretrain_epochs=0, max_epochs=0)
+    reference = tiny_triplet(**untrained).fit(X).transform(X)
+    scaled = tiny_triplet(**untrained).fit(X * 10 + 3)
+    np.testing.assert_allclose(scaled.transform(X * 10 + 3), reference, atol=1e-4)
+    raw = tiny_triplet(**untrained, standardize=False).fit(X)
+    assert (raw.input_mean_, raw.input_scale_) == (0.0, 1.0)
+    assert not np.allclose(raw.transform(X), reference, atol=1e-2)
+    constant = tiny_triplet(n_clusters=1, max_epochs=1).fit(np.ones((20, 4, 4), np.float32))
+    assert constant.input_scale_ == 1.0
+    assert np.isfinite(constant.transform(np.ones((2, 4, 4)))).all()
+
+
 @pytest.mark.parametrize("params, error, message", [
     (dict(augmentations=("rotate", "shear")), ValueError, "unknown names"),
+    (dict(standardize="yes"), ValueError, "standardize"),
+    (dict(embedding_dim=0), ValueError, "embedding_dim"),
     (dict(margin=-1.0), ValueError, "margin"),
     (dict(n_augmentations=0), ValueError, "n_augmentations"),
     (dict(triplet_weight="a lot"), ValueError, "triplet_weight"),

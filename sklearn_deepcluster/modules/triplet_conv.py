@@ -32,6 +32,16 @@ def _halve(size):
     return tuple(math.ceil(v / 2) for v in size)
 
 
+def needs_deep_network(image_shape):
+    """Whether paper 002 (§4.3) would use its deeper network for these images.
+
+    The deeper variant serves colour or larger images (CIFAR, FRGC,
+    ImageNet), the shallow one grey images below 32x32 (MNIST, USPS).
+    """
+    c, h, w = image_shape
+    return bool(c > 1 or min(h, w) >= 32)
+
+
 class TripletConvAutoencoder(nn.Module):
     """Convolutional autoencoder of paper 002 (§4.3), shallow or deeper.
 
@@ -51,16 +61,14 @@ class TripletConvAutoencoder(nn.Module):
     channels : tuple of 3 int, default=(32, 64, 128)
         Channels of the three pooling blocks.
     deep : bool or None, default=None
-        The deeper variant; None chooses it for colour images (C > 1) or
-        images of at least 32x32, as the paper does for CIFAR, FRGC and
-        ImageNet (and the shallow one for MNIST and USPS).
+        The deeper variant; None chooses as :func:`needs_deep_network`.
     """
 
     def __init__(self, image_shape, embedding_dim=10, channels=(32, 64, 128), deep=None):
         super().__init__()
         c, h, w = image_shape
         self.image_shape = tuple(image_shape)
-        self.deep = bool(c > 1 or min(h, w) >= 32) if deep is None else deep
+        self.deep = needs_deep_network(image_shape) if deep is None else deep
         sizes = [(h, w)]
         for _ in channels:
             sizes.append(_halve(sizes[-1]))
