@@ -131,6 +131,15 @@ def fit_one(job):
     return record
 
 
+def gpu_name(params):
+    """The GPU's name and torch's version, for the record, when the fits run on a GPU."""
+    import torch
+
+    if params.get("device") in ("cuda", "auto") and torch.cuda.is_available():
+        return f", {torch.cuda.get_device_name()}, torch {torch.__version__}"
+    return ""
+
+
 def markdown(records):
     groups = {}
     for r in records:
@@ -192,7 +201,7 @@ def main(argv=None):
     context = multiprocessing.get_context("spawn")
     meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+            "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(params)}",
             "torch_threads": os.environ.get("OMP_NUM_THREADS", "default")}
     for job in jobs:
         with context.Pool(1) as pool:

@@ -42,13 +42,22 @@ def seeded_torch(seed, device="cpu"):
     """Seed torch for the block and restore the global random state after it.
 
     Module initialisation, dropout and shuffling then depend on ``seed``
-    alone, while the caller's global torch state is left as it was.
+    alone, while the caller's global torch state is left as it was. On CUDA,
+    cuDNN is also held to deterministic algorithms for the block (its
+    default convolution backward passes are not), and its flags restored.
     """
     torch_device = torch.device(device)
-    devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    cuda = torch_device.type == "cuda"
+    cudnn = torch.backends.cudnn
+    flags = (cudnn.deterministic, cudnn.benchmark)
+    with torch.random.fork_rng(devices=[torch_device.index or 0] if cuda else []):
         torch.manual_seed(seed)
-        yield
+        if cuda:
+            cudnn.deterministic, cudnn.benchmark = True, False
+        try:
+            yield
+        finally:
+            cudnn.deterministic, cudnn.benchmark = flags
 
 
 def as_tensor(X):

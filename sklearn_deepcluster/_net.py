@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
+from skorch.utils import to_tensor
 
 
 def take_rows(X, index):
@@ -82,6 +83,8 @@ class ClusteringNet(NeuralNet):
         self.loss_terms = loss_terms
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if y_true is not None:  # as skorch's own get_loss: targets go to the net's device
+            y_true = to_tensor(y_true, device=self.device)
         terms = self.criterion_(y_pred, y_true)
         loss = terms["loss"]
         if not torch.isfinite(loss):

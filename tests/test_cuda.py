@@ -1,0 +1,101 @@
+"""The CUDA path: every estimator trains, predicts and pickles on a GPU.
+
+Skipped where torch sees no CUDA device (as in CI); run on a GPU machine with
+``python -m pytest tests/test_cuda.py``.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.metrics import normalized_mutual_info_score
+
+from conftest import tiny_dec
+from test_ddc import tiny_ddc
+from test_learned import two_blob_sets
+from test_triplet_dec import tiny_triplet
+from sklearn_deepcluster import LearnedClusterer
+from sklearn_deepcluster.metrics import clustering_accuracy
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+UNSUPERVISED = {
+    "dec": lambda **p: tiny_dec(pretrain_epochs=20, max_epochs=10, **p),
+    "dec-conv": lambda **p: tiny_dec(architecture="conv", **p),
+    "triplet-dec": lambda **p: tiny_triplet(**p),
+    "triplet-dec-mlp": lambda **p: tiny_triplet(architecture="mlp", **p),
+    "ddc": lambda **p: tiny_ddc(max_epochs=30, **p),
+    "ddc-vote": lambda **p: tiny_ddc(n_init=3, vote=2, **p),
+}
+
+
+@pytest.fixture(scope="module")
+def digit_images():
+    digits = load_digits()
+    keep = digits.target < 3
+    return (digits.images[keep][:90] / 16).astype(np.float32), digits.target[keep][:90]
+
+
+def module_device(estimator):
+    return next(estimator.net_.module_.parameters()).device.type
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPERVISED))
+def test_fits_predicts_and_pickles_on_cuda(name, digit_images, blobs):
+    X, _ = blobs if name in ("dec", "ddc", "triplet-dec-mlp") else digit_images
+    est = UNSUPERVISED[name](n_clusters=3, device="cuda").fit(X)
+    assert est.device_ == "cuda" and module_device(est) == "cuda"
+    labels = est.predict(X)
+    assert isinstance(labels, np.ndarray) and labels.shape == (len(X),)
+    np.testing.assert_array_equal(labels, est.labels_)
+    proba = est.predict_proba(X)
+    assert isinstance(proba, np.ndarray)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-4)
+    assert isinstance(est.transform(X), np.ndarray)
+    assert np.isfinite(est.score(X))
+    assert all(np.isfinite(row["train_loss"]) for row in est.history_)
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X), labels)
+
+
+@pytest.mark.parametrize("name", ["dec", "ddc"])
+def test_separates_blobs_on_cuda_as_on_cpu(name, blobs):
+    X, y = blobs
+    for device in ("cpu", "cuda"):
+        est = UNSUPERVISED[name](n_clusters=3, device=device).fit(X[::2])
+        assert clustering_accuracy(y[::2], est.labels_) > 0.95, device
+        assert clustering_accuracy(y[1::2], est.predict(X[1::2])) > 0.95, device
+
+
+def test_auto_device_picks_cuda(blobs):
+    X, _ = blobs
+    est = tiny_dec(n_clusters=3, device="auto").fit(X)
+    assert est.device_ == "cuda" and module_device(est) == "cuda"
+
+
+@pytest.mark.parametrize("name", ["dec-conv", "triplet-dec", "ddc"])
+def test_same_seed_same_labels_on_cuda(name, digit_images):
+    X, _ = digit_images
+    flags = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    a = UNSUPERVISED[name](n_clusters=3, device="cuda").fit(X)
+    b = UNSUPERVISED[name](n_clusters=3, device="cuda").fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark) == flags
+
+
+def test_learned_clusterer_on_cuda():
+    X, y = two_blob_sets(400)
+    X_test, y_test = two_blob_sets(30, seed=1)
+    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
+                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
+                           lr=1e-2, device="cuda", random_state=0).fit(X, y)
+    assert module_device(est) == "cuda"
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
+    counts = est.predict_n_clusters(X_test[0])
+    assert isinstance(counts, np.ndarray) and counts.shape == (2,)
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X_test[0]), est.predict(X_test[0]))
