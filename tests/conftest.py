@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 
 
 def tiny_dec(**params):
@@ -18,3 +18,11 @@ def blobs():
     X, y = make_blobs(n_samples=90, centers=3, n_features=4, cluster_std=0.5, random_state=0)
     X = (X - X.min(0)) / (X.max(0) - X.min(0))
     return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def digit_images():
+    """60 of scikit-learn's 8x8 digit images, digits 0-2, scaled to [0, 1]."""
+    digits = load_digits()
+    keep = digits.target < 3
+    return (digits.images[keep][:60] / 16).astype(np.float32), digits.target[keep][:60]

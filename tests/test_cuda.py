@@ -9,7 +9,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.metrics import normalized_mutual_info_score
 
 from conftest import tiny_dec
@@ -29,13 +28,6 @@ UNSUPERVISED = {
     "ddc": lambda **p: tiny_ddc(max_epochs=30, **p),
     "ddc-vote": lambda **p: tiny_ddc(n_init=3, vote=2, **p),
 }
-
-
-@pytest.fixture(scope="module")
-def digit_images():
-    digits = load_digits()
-    keep = digits.target < 3
-    return (digits.images[keep][:90] / 16).astype(np.float32), digits.target[keep][:90]
 
 
 def module_device(estimator):

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 
 from _shared_checks import (check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
@@ -21,13 +20,6 @@ def tiny_triplet(**params):
     defaults = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, max_epochs=3,
                     batch_size=16, update_interval=4, n_augmentations=3, random_state=0)
     return TripletDECClustering(**{**defaults, **params})
-
-
-@pytest.fixture(scope="module")
-def digit_images():
-    digits = load_digits()
-    keep = digits.target < 3
-    return (digits.images[keep][:60] / 16).astype(np.float32), digits.target[keep][:60]
 
 
 # ---------------------------------------------------------------- losses
