@@ -290,7 +290,11 @@ class TripletDECClustering(DECClustering):
                 if self.standardize else (0.0, 1.0)
             self.input_mean_ = float(mean)
             self.input_scale_ = float(scale) if scale > 0 else 1.0
-        return (X - np.float32(self.input_mean_)) / np.float32(self.input_scale_)
+        if (self.input_mean_, self.input_scale_) == (0.0, 1.0):
+            return X
+        X = X - np.float32(self.input_mean_)  # one copy: the caller's array stays as it was
+        X /= np.float32(self.input_scale_)
+        return X
 
     def _check_method_params(self, X):
         super()._check_method_params(X)

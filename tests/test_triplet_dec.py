@@ -204,7 +204,10 @@ def test_default_code_size_is_the_papers(architecture, image_shape, expected):
 
 def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
     X, _ = digit_images
+    original = X.copy()
     est = tiny_triplet(n_clusters=3).fit(X)
+    est.transform(X)
+    np.testing.assert_array_equal(X, original)  # the caller's array is not standardised in place
     assert est.input_mean_ == pytest.approx(float(X.mean()), rel=1e-5)
     assert est.input_scale_ == pytest.approx(float(X.std()), rel=1e-5)
     # predicting on shifted, rescaled data must not re-standardise it
