@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 
 from ._callbacks import PhaseSwitch, TargetRefresh
@@ -59,6 +60,20 @@ class TripletDECLoss(DECLoss):
             loss = loss + self.triplet_weight * terms["triplet"]
         terms["loss"] = loss
         return terms
+
+
+def global_mean_and_std(X, rows_per_block=4096):
+    """Mean and standard deviation of all values of ``X``, accumulated in float64.
+
+    Works through blocks of rows, so the float64 temporaries stay small
+    (``X.std(dtype=np.float64)`` would make a float64 copy of all of ``X``).
+    """
+    mean = X.mean(dtype=np.float64)
+    squares = 0.0
+    for rows in gen_batches(X.shape[0], rows_per_block):
+        deviation = X[rows].astype(np.float64).ravel() - mean
+        squares += deviation @ deviation
+    return mean, math.sqrt(squares / X.size)
 
 
 def start_triplet_clustering(net, X, n_clusters, reconstruction_weight, form_triplets):
@@ -286,8 +301,7 @@ class TripletDECClustering(DECClustering):
         """Validate ``X`` as the base does, then standardise it (§4.3)."""
         X = super()._validate_input(X, reset)
         if reset:
-            mean, scale = (X.mean(dtype=np.float64), X.std(dtype=np.float64)) \
-                if self.standardize else (0.0, 1.0)
+            mean, scale = global_mean_and_std(X) if self.standardize else (0.0, 1.0)
             self.input_mean_ = float(mean)
             self.input_scale_ = float(scale) if scale > 0 else 1.0
         if (self.input_mean_, self.input_scale_) == (0.0, 1.0):
