@@ -14,15 +14,14 @@ import sys
 import time
 
 import numpy as np
-from sklearn.datasets import load_digits
 
+from run import load
 from sklearn_deepcluster import DDCClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 
 def main(specs):
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16).astype("float32").reshape(-1, 8, 8)
+    X, y = load("digits", 0)
     for spec in specs:
         params = json.loads(spec)
         accs, start = [], time.time()
