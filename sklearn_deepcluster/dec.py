@@ -1,12 +1,14 @@
 """Deep Embedded Clustering and the taxonomy's variants (papers 001 and 004)."""
 
 import copy
+import math
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 
@@ -49,6 +51,20 @@ class DECLoss(nn.Module):
             terms["reconstruction"] = rec
             terms["loss"] = clustering + self.reconstruction_weight * rec
         return terms
+
+
+def global_mean_and_std(X, rows_per_block=4096):
+    """Mean and standard deviation of all values of ``X``, accumulated in float64.
+
+    Works through blocks of rows, so the float64 temporaries stay small
+    (``X.std(dtype=np.float64)`` would make a float64 copy of all of ``X``).
+    """
+    mean = X.mean(dtype=np.float64)
+    squares = 0.0
+    for rows in gen_batches(X.shape[0], rows_per_block):
+        deviation = X[rows].astype(np.float64).ravel() - mean
+        squares += deviation @ deviation
+    return mean, math.sqrt(squares / X.size)
 
 
 def encode_and_assign(module, x):
@@ -175,6 +191,16 @@ class DECClustering(BaseDeepClustering):
         become ``cluster_centers_`` and ``predict`` assigns to them.
     pretrained : DECClustering, default=None
         A fitted estimator whose autoencoder is copied instead of pre-training.
+    standardize : bool, default=False
+        Shift and scale the input to zero mean and unit variance, with one
+        mean and one standard deviation over all training values (not per
+        feature, which would blow up near-constant pixels). The same shift and
+        scale are applied in ``predict``, ``transform`` and ``score``. An
+        autoencoder reused through ``pretrained`` sees the standardised input.
+        Off by default, as in DEC; measured better here: digits, seeds 0-2,
+        ACC 0.808 ± 0.018 against 0.792 ± 0.015; full MNIST, seeds 0-2
+        (80 + 30 epochs), 0.888 ± 0.038 against 0.847 ± 0.037
+        (``benchmarks/results/dec_*std*``).
     batch_size : int, default=256
     lr : float, default=1e-3
         Learning rate of Adam, in both phases.
@@ -195,6 +221,11 @@ class DECClustering(BaseDeepClustering):
     labels_ : ndarray of shape (n_samples,)
     cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
         Centres in the embedding space.
+    input_mean_ : float
+        Value subtracted from the input (0.0 without ``standardize``).
+    input_scale_ : float
+        Value the centred input is divided by (1.0 without ``standardize``,
+        or for constant training data).
     n_features_in_ : int
     image_shape_ : tuple or None
     net_ : skorch.NeuralNet
@@ -251,6 +282,7 @@ class DECClustering(BaseDeepClustering):
         "clustering_loss": [StrOptions({"kl", "kmeans"})],
         "final_kmeans": ["boolean"],
         "pretrained": [HasMethods(["fit", "transform"]), None],
+        "standardize": ["boolean"],
     }
 
     def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
@@ -258,7 +290,7 @@ class DECClustering(BaseDeepClustering):
                  pretrain_epochs=100, corruption=0.0, max_epochs=100, update_interval=140,
                  tol=1e-3,
                  reconstruction_weight=0.0, clustering_loss="kl", final_kmeans=False,
-                 pretrained=None, batch_size=256, lr=1e-3, device="cpu",
+                 pretrained=None, standardize=False, batch_size=256, lr=1e-3, device="cpu",
                  random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -275,6 +307,7 @@ class DECClustering(BaseDeepClustering):
         self.clustering_loss = clustering_loss
         self.final_kmeans = final_kmeans
         self.pretrained = pretrained
+        self.standardize = standardize
         self.batch_size = batch_size
         self.lr = lr
         self.device = device
@@ -283,6 +316,20 @@ class DECClustering(BaseDeepClustering):
         self.callbacks = callbacks
         self.n_init = n_init
         self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ input
+    def _validate_input(self, X, reset):
+        """Validate ``X`` as the base does, then standardise it (``standardize``)."""
+        X = super()._validate_input(X, reset)
+        if reset:
+            mean, scale = global_mean_and_std(X) if self.standardize else (0.0, 1.0)
+            self.input_mean_ = float(mean)
+            self.input_scale_ = float(scale) if scale > 0 else 1.0
+        if (self.input_mean_, self.input_scale_) == (0.0, 1.0):
+            return X
+        X = X - np.float32(self.input_mean_)  # one copy: the caller's array stays as it was
+        X /= np.float32(self.input_scale_)
+        return X
 
     # ------------------------------------------------------------ the method
     def _check_method_params(self, X):

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 
 from ._callbacks import PhaseSwitch, TargetRefresh
@@ -60,20 +59,6 @@ class TripletDECLoss(DECLoss):
             loss = loss + self.triplet_weight * terms["triplet"]
         terms["loss"] = loss
         return terms
-
-
-def global_mean_and_std(X, rows_per_block=4096):
-    """Mean and standard deviation of all values of ``X``, accumulated in float64.
-
-    Works through blocks of rows, so the float64 temporaries stay small
-    (``X.std(dtype=np.float64)`` would make a float64 copy of all of ``X``).
-    """
-    mean = X.mean(dtype=np.float64)
-    squares = 0.0
-    for rows in gen_batches(X.shape[0], rows_per_block):
-        deviation = X[rows].astype(np.float64).ravel() - mean
-        squares += deviation @ deviation
-    return mean, math.sqrt(squares / X.size)
 
 
 def start_triplet_clustering(net, X, n_clusters, reconstruction_weight, form_triplets):
@@ -268,7 +253,6 @@ class TripletDECClustering(DECClustering):
     _parameter_constraints = {
         **DECClustering._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "standardize": ["boolean"],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
@@ -295,10 +279,9 @@ class TripletDECClustering(DECClustering):
             pretrain_epochs=pretrain_epochs, corruption=corruption, max_epochs=max_epochs,
             update_interval=update_interval, tol=tol,
             reconstruction_weight=reconstruction_weight, clustering_loss=clustering_loss,
-            final_kmeans=final_kmeans, pretrained=pretrained, batch_size=batch_size, lr=lr,
-            device=device, random_state=random_state, verbose=verbose, callbacks=callbacks,
-            n_init=n_init, n_jobs=n_jobs)
-        self.standardize = standardize
+            final_kmeans=final_kmeans, pretrained=pretrained, standardize=standardize,
+            batch_size=batch_size, lr=lr, device=device, random_state=random_state,
+            verbose=verbose, callbacks=callbacks, n_init=n_init, n_jobs=n_jobs)
         self.kl_weight = kl_weight
         self.entropy_weight = entropy_weight
         self.triplet_weight = triplet_weight
@@ -307,19 +290,6 @@ class TripletDECClustering(DECClustering):
         self.augmentations = augmentations
 
     # ------------------------------------------------------------ the method
-    def _validate_input(self, X, reset):
-        """Validate ``X`` as the base does, then standardise it (§4.3)."""
-        X = super()._validate_input(X, reset)
-        if reset:
-            mean, scale = global_mean_and_std(X) if self.standardize else (0.0, 1.0)
-            self.input_mean_ = float(mean)
-            self.input_scale_ = float(scale) if scale > 0 else 1.0
-        if (self.input_mean_, self.input_scale_) == (0.0, 1.0):
-            return X
-        X = X - np.float32(self.input_mean_)  # one copy: the caller's array stays as it was
-        X /= np.float32(self.input_scale_)
-        return X
-
     def _check_method_params(self, X):
         super()._check_method_params(X)
         unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))

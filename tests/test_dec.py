@@ -13,6 +13,7 @@ from skorch.callbacks import Callback
 from _shared_checks import (BAD_INPUT, check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
 from conftest import tiny_dec
+from sklearn_deepcluster.dec import global_mean_and_std
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 
@@ -183,6 +184,7 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(architecture="transformer"), "architecture"),
     (dict(image_shape=(1, 3, 3)), "image_shape"),
     (dict(architecture="conv"), "needs images"),
+    (dict(standardize="yes"), "standardize"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
 ])
 def test_bad_parameters_get_a_clear_error(blobs, params, message):
@@ -218,3 +220,25 @@ def test_kmeans_baseline_agrees_on_easy_data(blobs):
     km = KMeans(3, n_init=10, random_state=0).fit(X)
     est = tiny_dec(n_clusters=3, pretrain_epochs=20).fit(X)
     assert clustering_accuracy(km.labels_, est.labels_) > 0.95
+
+
+def test_standardize_is_the_fit_on_standardised_input(blobs):
+    X, _ = blobs
+    X = X * 5 + 2
+    est = tiny_dec(n_clusters=3, standardize=True).fit(X)
+    assert est.input_mean_ == pytest.approx(float(X.mean()), rel=1e-5)
+    assert est.input_scale_ == pytest.approx(float(X.std()), rel=1e-5)
+    by_hand = tiny_dec(n_clusters=3).fit((X - est.input_mean_) / est.input_scale_)
+    assert (by_hand.input_mean_, by_hand.input_scale_) == (0.0, 1.0)
+    np.testing.assert_array_equal(est.labels_, by_hand.labels_)
+    np.testing.assert_allclose(est.transform(X[:5]),
+                               by_hand.transform((X[:5] - est.input_mean_) / est.input_scale_),
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 7, 4096])
+def test_global_mean_and_std_by_blocks_matches_numpy(rows_per_block):
+    X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 3, 4)).astype(np.float32)
+    mean, std = global_mean_and_std(X, rows_per_block)
+    assert mean == pytest.approx(X.mean(dtype=np.float64), rel=1e-12)
+    assert std == pytest.approx(X.std(dtype=np.float64), rel=1e-12)

@@ -13,7 +13,7 @@ from sklearn_deepcluster.losses.triplet import balance_loss, select_negatives, t
 from sklearn_deepcluster.modules import MLPAutoencoder
 from sklearn_deepcluster.modules.triplet_conv import (TripletClusteringAutoencoder,
                                                       TripletConvAutoencoder)
-from sklearn_deepcluster.triplet_dec import TripletDECLoss, global_mean_and_std
+from sklearn_deepcluster.triplet_dec import TripletDECLoss
 
 
 def tiny_triplet(**params):
@@ -225,14 +225,6 @@ def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
     constant = tiny_triplet(n_clusters=1, max_epochs=1).fit(np.ones((20, 4, 4), np.float32))
     assert constant.input_scale_ == 1.0
     assert np.isfinite(constant.transform(np.ones((2, 4, 4)))).all()
-
-
-@pytest.mark.parametrize("rows_per_block", [1, 7, 4096])
-def test_global_mean_and_std_by_blocks_matches_numpy(rows_per_block):
-    X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 3, 4)).astype(np.float32)
-    mean, std = global_mean_and_std(X, rows_per_block)
-    assert mean == pytest.approx(X.mean(dtype=np.float64), rel=1e-12)
-    assert std == pytest.approx(X.std(dtype=np.float64), rel=1e-12)
 
 
 @pytest.mark.parametrize("params, error, message", [

@@ -68,6 +68,7 @@ class ResidualBiLSTM(nn.Module):
         self.lstm = nn.LSTM(width, width // 2, batch_first=True, bidirectional=True)
 
     def forward(self, x):
+        self.lstm.flatten_parameters()  # contiguous cuDNN weights, e.g. after unpickling
         return x + self.lstm(x)[0]
 
 
@@ -88,6 +89,7 @@ class ClusterCountNetwork(nn.Module):
         )
 
     def forward(self, h):
+        self.lstm.flatten_parameters()
         out = self.lstm(h)[0]
         return torch.softmax(self.head(torch.cat([out[:, 0], out[:, -1]], dim=1)), dim=1)
 
