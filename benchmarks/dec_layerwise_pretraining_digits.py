@@ -10,10 +10,7 @@ optionally fine-tuned end to end, handed to DECClustering through
 Adam (lr 1e-3, batch 256) replaces DEC's SGD, as in the estimator.
 
     python benchmarks/dec_layerwise_pretraining_digits.py EPOCHS_PER_LAYER FINETUNE_EPOCHS \
-        CORRUPTION [--standardize]
-
-``--standardize`` shifts and scales the pixels to zero mean and unit variance
-(one mean and one standard deviation for all pixels), as ``run.py --standardize``.
+        CORRUPTION
 
 Output of the committed run: ``benchmarks/results/dec_layerwise_pretraining_digits.txt``.
 """
@@ -68,11 +65,9 @@ def layerwise_pretrained(X, epochs_per_layer, finetune_epochs, corruption, seed)
     return autoencoder
 
 
-def main(epochs_per_layer, finetune_epochs, corruption, standardize):
+def main(epochs_per_layer, finetune_epochs, corruption):
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
-    if standardize:
-        X = (X - X.mean()) / X.std()
     scores = []
     for seed in range(3):
         start = time.time()
@@ -86,7 +81,7 @@ def main(epochs_per_layer, finetune_epochs, corruption, standardize):
                             random_state=seed).fit(X)
         scores.append(clustering_accuracy(y, dec.labels_))
         print(f"layer_epochs={epochs_per_layer} finetune={finetune_epochs} "
-              f"corruption={corruption} standardize={standardize} seed={seed} "
+              f"corruption={corruption} seed={seed} "
               f"AE+KM={clustering_accuracy(y, ae_kmeans):.3f} DEC={scores[-1]:.3f} "
               f"pre_s={pretrain_seconds:.0f} total_s={time.time() - start:.0f}", flush=True)
     print(f"DEC: ACC {np.mean(scores):.3f} ± {np.std(scores):.3f}")
@@ -97,6 +92,5 @@ if __name__ == "__main__":
     parser.add_argument("epochs_per_layer", type=int)
     parser.add_argument("finetune_epochs", type=int)
     parser.add_argument("corruption", type=float)
-    parser.add_argument("--standardize", action="store_true")
     args = parser.parse_args()
-    main(args.epochs_per_layer, args.finetune_epochs, args.corruption, args.standardize)
+    main(args.epochs_per_layer, args.finetune_epochs, args.corruption)

@@ -197,7 +197,8 @@ class DECClustering(BaseDeepClustering):
         feature, which would blow up near-constant pixels). The same shift and
         scale are applied in ``predict``, ``transform`` and ``score``. An
         autoencoder reused through ``pretrained`` sees the standardised input.
-        Off by default, as in DEC; measured better here: digits, seeds 0-2,
+        Off by default, as in DEC. The same transform applied before the fit
+        (``benchmarks/run.py --standardize``) measured better: digits, seeds 0-2,
         ACC 0.808 ± 0.018 against 0.792 ± 0.015; full MNIST, seeds 0-2
         (80 + 30 epochs), 0.888 ± 0.038 against 0.847 ± 0.037
         (``benchmarks/results/dec_*std*``).
