@@ -4,6 +4,8 @@ Run by ``docs/conf.py`` at every build, so the page always shows the
 committed results; can also be run alone: ``python docs/make_benchmarks.py``.
 Every table is the markdown table that the benchmark script wrote beside its
 ``.json`` records, and is shown with the commands recorded in those records.
+The plain-text outputs (``*.txt``) of the stand-alone scripts follow verbatim;
+each starts with the command that made it.
 The figure plots the ACC of every record of ``benchmarks/run.py``.
 """
 
@@ -103,6 +105,17 @@ def section(name, rows, text, records):
     return lines
 
 
+def text_output(path):
+    """A stand-alone script's ``.txt`` output, shown verbatim."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    title = name.replace("_", " ")
+    with open(path, encoding="utf-8") as f:
+        body = f.read().rstrip().splitlines()
+    lines = [title, "~" * len(title), "", f"Source: ``benchmarks/results/{name}.txt``", "",
+             ".. code-block:: text", ""]
+    return lines + [f"   {line}".rstrip() for line in body] + [""]
+
+
 def short_params(params):
     return " ".join(f"{k}={v}" for k, v in sorted(params.items()))
 
@@ -182,6 +195,11 @@ def main():
     if not tables:
         lines += ["No results in ``benchmarks/results/`` yet.", ""]
     lines += sections
+    outputs = sorted(glob.glob(os.path.join(RESULTS, "*.txt")))
+    if outputs:
+        lines += ["Script outputs", "--------------", ""]
+        for output in outputs:
+            lines += text_output(output)
     write_if_changed(PAGE, "\n".join(lines).rstrip() + "\n")
 
 
