@@ -10,7 +10,11 @@ optionally fine-tuned end to end, handed to DECClustering through
 Adam (lr 1e-3, batch 256) replaces DEC's SGD, as in the estimator.
 
     python benchmarks/dec_layerwise_pretraining_digits.py EPOCHS_PER_LAYER FINETUNE_EPOCHS \
-        CORRUPTION
+        CORRUPTION [--standardize]
+
+``--standardize`` shifts and scales the pixels to zero mean and unit variance
+(one mean and one scale, as ``DECClustering(standardize=True)``) before both
+the pre-training and DEC.
 
 Output of the committed run: ``benchmarks/results/dec_layerwise_pretraining_digits.txt``.
 """
@@ -25,6 +29,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from sklearn_deepcluster import DECClustering
+from sklearn_deepcluster.dec import global_mean_and_std
 from sklearn_deepcluster.metrics import clustering_accuracy
 from sklearn_deepcluster.modules import MLPAutoencoder
 
@@ -65,9 +70,12 @@ def layerwise_pretrained(X, epochs_per_layer, finetune_epochs, corruption, seed)
     return autoencoder
 
 
-def main(epochs_per_layer, finetune_epochs, corruption):
+def main(epochs_per_layer, finetune_epochs, corruption, standardize):
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
+    if standardize:
+        mean, scale = global_mean_and_std(X)
+        X = ((X - mean) / scale).astype(np.float32)
     scores = []
     for seed in range(3):
         start = time.time()
@@ -81,7 +89,7 @@ def main(epochs_per_layer, finetune_epochs, corruption):
                             random_state=seed).fit(X)
         scores.append(clustering_accuracy(y, dec.labels_))
         print(f"layer_epochs={epochs_per_layer} finetune={finetune_epochs} "
-              f"corruption={corruption} seed={seed} "
+              f"corruption={corruption} standardize={standardize} seed={seed} "
               f"AE+KM={clustering_accuracy(y, ae_kmeans):.3f} DEC={scores[-1]:.3f} "
               f"pre_s={pretrain_seconds:.0f} total_s={time.time() - start:.0f}", flush=True)
     print(f"DEC: ACC {np.mean(scores):.3f} ± {np.std(scores):.3f}")
@@ -92,5 +100,6 @@ if __name__ == "__main__":
     parser.add_argument("epochs_per_layer", type=int)
     parser.add_argument("finetune_epochs", type=int)
     parser.add_argument("corruption", type=float)
+    parser.add_argument("--standardize", action="store_true")
     args = parser.parse_args()
-    main(args.epochs_per_layer, args.finetune_epochs, args.corruption)
+    main(args.epochs_per_layer, args.finetune_epochs, args.corruption, args.standardize)
