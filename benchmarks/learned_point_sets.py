@@ -14,7 +14,12 @@ default run is a reduced network and budget, stated in the results::
         --sets-per-batch 64 --max-iter 4000 --budget-minutes 45
 
 (training stops at ``--max-iter`` iterations or after ``--budget-minutes`` of
-wall-clock time, whichever comes first; both are recorded).
+wall-clock time, whichever comes first; both are recorded). ``--device cuda``
+trains on a GPU; the committed GPU run (``learned_point_sets_cuda.md``)::
+
+    python benchmarks/learned_point_sets.py --n-layers 6 --hidden-size 256 \
+        --sets-per-batch 200 --max-iter 200000 --budget-minutes 6.5 --device cuda \
+        --out benchmarks/results/learned_point_sets_cuda.json
 
 Results are appended to ``benchmarks/results/learned_point_sets.json`` and
 summarised in ``learned_point_sets.md``.
@@ -96,6 +101,7 @@ def main(argv=None):
     parser.add_argument("--cosine", action="store_true",
                         help="anneal the learning rate to 0 over --max-iter iterations")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="torch device of the network")
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_point_sets.json"))
     args = parser.parse_args(argv)
 
@@ -110,7 +116,7 @@ def main(argv=None):
     est = LearnedClusterer(max_clusters=5, n_layers=args.n_layers, hidden_size=args.hidden_size,
                            sets_per_batch=args.sets_per_batch, max_iter=args.max_iter,
                            validation_fraction=0.01, optimizer=optimizer, lr=args.lr,
-                           callbacks=callbacks,
+                           callbacks=callbacks, device=args.device,
                            random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X_train, y_train)
@@ -125,6 +131,8 @@ def main(argv=None):
     eps, min_samples = tune_dbscan(X_tune, y_tune)
     dbscan = [DBSCAN(eps=eps, min_samples=min_samples).fit_predict(x) for x in X_test]
 
+    gpu = (f", {torch.cuda.get_device_name()}, torch {torch.__version__}"
+           if args.device.startswith("cuda") else "")
     best_epoch = int(np.argmin([row["valid_loss"] for row in est.history_])) + 1
     record = {
         "benchmark": "learned_point_sets", "n_test_sets": len(X_test), "n_points": 72,
@@ -135,7 +143,7 @@ def main(argv=None):
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
                   "lr": args.lr, "cosine": args.cosine, "fit_seconds": fit_seconds,
                   "fit_cpu_seconds": fit_cpu_seconds,
-                  "budget_minutes": args.budget_minutes,
+                  "budget_minutes": args.budget_minutes, "device": args.device,
                   "final_valid_loss": float(est.history_[-1]["valid_loss"]),
                   "best_valid_loss": float(min(r["valid_loss"] for r in est.history_))},
         "predict_seconds_300_sets": predict_seconds,
@@ -144,7 +152,7 @@ def main(argv=None):
         "dbscan": {**scores(y_test, dbscan), "eps": eps, "min_samples": min_samples},
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu}",
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -157,6 +165,7 @@ def main(argv=None):
         budget = (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
                   f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
                   f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
+                  f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
                   f"{' cosine' if t.get('cosine') else ''}")
         for name in ("learned", "kmeans_true_k", "dbscan"):
             s = r[name]
