@@ -26,6 +26,7 @@ import platform
 import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
 import numpy as np
@@ -204,8 +205,10 @@ def main(argv=None):
             "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(params)}",
             "torch_threads": os.environ.get("OMP_NUM_THREADS", "default")}
     for job in jobs:
-        with context.Pool(1) as pool:
-            record = pool.apply(fit_one, (job,))
+        # A fresh (non-daemonic) process per fit: its peak memory is this fit's
+        # alone, and the estimator's own n_jobs can still start workers.
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            record = pool.submit(fit_one, job).result()
         record.update(meta)
         records.append(record)
         print(json.dumps({k: record[k] for k in ("estimator", "dataset", "n_samples", "seed",
