@@ -12,7 +12,8 @@ over the whole data set, as paper 002 §4.3 prepares its images
 (``TripletDECClustering`` does so itself unless ``standardize=False``).
 
 Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
-is that fit's own peak resident memory. Records are appended to
+is that fit's own peak resident memory (with ``n_jobs`` > 1 the estimator's
+worker processes are not counted). Records are appended to
 ``benchmarks/results/<estimator>_<dataset>_<n>.json`` (or ``--out``) and a
 markdown table of every record in that file is written beside it.
 """
