@@ -40,6 +40,7 @@ from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
+from run import gpu_name
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.metrics import bbn_score, misclassification_rate
@@ -131,8 +132,6 @@ def main(argv=None):
     eps, min_samples = tune_dbscan(X_tune, y_tune)
     dbscan = [DBSCAN(eps=eps, min_samples=min_samples).fit_predict(x) for x in X_test]
 
-    gpu = (f", {torch.cuda.get_device_name()}, torch {torch.__version__}"
-           if args.device.startswith("cuda") else "")
     best_epoch = int(np.argmin([row["valid_loss"] for row in est.history_])) + 1
     record = {
         "benchmark": "learned_point_sets", "n_test_sets": len(X_test), "n_points": 72,
@@ -152,7 +151,7 @@ def main(argv=None):
         "dbscan": {**scores(y_test, dbscan), "eps": eps, "min_samples": min_samples},
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu}",
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(vars(args))}",
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
