@@ -116,7 +116,11 @@ class DDCClustering(BaseDeepClustering):
     n_init : int, default=1
         Independent runs; the one with the lowest final loss is kept.
     n_jobs : int, default=None
-        Runs in parallel through joblib.
+        Runs in parallel through joblib. On one GPU the runs share the
+        device, so this gains little there (four workers ran four runs 1.3x
+        faster than one after another on an H100,
+        ``benchmarks/results/ddc_n_jobs_cuda.txt``); on a CPU each worker
+        needs its own cores.
 
     Attributes
     ----------
