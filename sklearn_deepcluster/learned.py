@@ -247,8 +247,9 @@ class LearnedClusterer(BaseEstimator):
     benchmarks in ``benchmarks/learned_*.py`` train 4 layers of 128 with Adam
     (lr 1e-3) instead, and say so in their results. The gap to the paper on
     the point sets is one of compute: 4 x 128 with 64 sets per batch reached
-    NMI 0.930 / MR 0.057 after 21,600 iterations (105 min on this CPU),
-    while 6 x 256 with 200 sets per batch on one H100 reached NMI 0.969 /
+    NMI 0.930 / MR 0.057 after 21,600 iterations (105 min on this CPU;
+    with the paper's 200 sets per batch, 9,500 iterations in 111 min gave
+    NMI 0.919 / MR 0.063), while 6 x 256 with 200 sets per batch on one H100 reached NMI 0.969 /
     MR 0.025 after 10,700 iterations in 6.5 minutes
     (``benchmarks/results/learned_point_sets_cuda.md``).
 
