@@ -249,8 +249,8 @@ class LearnedClusterer(BaseEstimator):
     the point sets is one of compute: 4 x 128 with 64 sets per batch reached
     NMI 0.930 / MR 0.057 after 21,600 iterations (105 min on this CPU;
     with the paper's 200 sets per batch, 9,500 iterations in 111 min gave
-    NMI 0.919 / MR 0.063), while 6 x 256 with 200 sets per batch on one H100 reached NMI 0.969 /
-    MR 0.025 after 10,700 iterations in 6.5 minutes
+    NMI 0.919 / MR 0.063), while 6 x 256 with 200 sets per batch on one
+    H100 reached NMI 0.969 / MR 0.025 after 10,700 iterations in 6.5 minutes
     (``benchmarks/results/learned_point_sets_cuda.md``).
 
     Deviations from the paper:
