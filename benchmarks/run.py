@@ -101,6 +101,7 @@ def make_estimator(name, n_clusters, seed, params):
 
 def fit_one(job):
     """Fit one estimator with one seed (in its own process) and score it."""
+    from joblib.externals.loky import get_reusable_executor
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from sklearn_deepcluster.metrics import clustering_accuracy
@@ -115,6 +116,9 @@ def fit_one(job):
     start = time.perf_counter()
     labels = estimator.fit_predict(X)
     seconds = time.perf_counter() - start
+    # With n_jobs > 1 joblib leaves idle loky workers behind, and this process
+    # would wait for their 5-minute idle timeout before it can exit.
+    get_reusable_executor().shutdown(wait=True)
     record = {
         "estimator": job["estimator"], "dataset": job["dataset"], "n_samples": len(X),
         "retention": job["retention"], "standardize": job.get("standardize", False),
