@@ -141,7 +141,8 @@ def gpu_name(params):
     """The GPU's name and torch's version, for the record, when the fits run on a GPU."""
     import torch
 
-    if params.get("device") in ("cuda", "auto") and torch.cuda.is_available():
+    device = str(params.get("device", "cpu"))
+    if (device == "auto" or device.startswith("cuda")) and torch.cuda.is_available():
         return f", {torch.cuda.get_device_name()}, torch {torch.__version__}"
     return ""
 
