@@ -255,6 +255,13 @@ class DECClustering(BaseDeepClustering):
     samples. Training stops at the end of the epoch in which the label change
     fell below ``tol``.
 
+    DEC's own greedy layer-wise denoising pre-training (100 epochs per layer,
+    20% dropout; ``benchmarks/dec_layerwise_pretraining_digits.py``) measured
+    on digits, seeds 0-2: ACC 0.810 ± 0.001 without end-to-end fine-tuning,
+    0.786 ± 0.030 with 100 epochs of it, 0.800 ± 0.051 with 300, against
+    0.792 ± 0.015 for the end-to-end pre-training used here: no setting
+    reaches 0.85, so the simpler end-to-end pre-training is kept.
+
     References
     ----------
     .. [1] Aljalbout et al., "Clustering with Deep Learning: Taxonomy and New
