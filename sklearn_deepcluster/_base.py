@@ -8,6 +8,7 @@ callbacks (schedule) and its unsupervised loss.
 """
 
 import copy
+import math
 from abc import abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -105,7 +106,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             array = np.asarray(X)
             if array.ndim in (3, 4):
                 shape = (1, *array.shape[1:]) if array.ndim == 3 else tuple(array.shape[1:])
-                X = array.reshape(len(array), -1)
+                X = array.reshape(len(array), math.prod(array.shape[1:]))  # also for n = 0
         X = validate_data(
             self, X, reset=reset, dtype=np.float32,
             accept_sparse=["csr", "csc", "coo"] if self._accept_sparse else False,

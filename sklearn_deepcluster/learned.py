@@ -251,7 +251,9 @@ class LearnedClusterer(BaseEstimator):
     with the paper's 200 sets per batch, 9,500 iterations in 111 min gave
     NMI 0.919 / MR 0.063), while 6 x 256 with 200 sets per batch on one
     H100 reached NMI 0.969 / MR 0.025 after 10,700 iterations in 6.5 minutes
-    (``benchmarks/results/learned_point_sets_cuda.md``).
+    (``benchmarks/results/learned_point_sets_cuda.md``). On the CPU, within
+    the same 20 minutes, 4 x 256 (32 sets per batch) and 6 x 128 learned more
+    slowly than 4 x 128 (``benchmarks/learned_validation_curve.py``).
 
     Deviations from the paper:
 
@@ -572,6 +574,10 @@ class LearnedClusterer(BaseEstimator):
     def _set_outputs(self, X):
         """The network's outputs for the single set ``X``."""
         check_is_fitted(self)
+        if self.image_shape_ is None and np.ndim(X) > 2:
+            raise ValueError(f"X of shape {np.shape(X)} holds several sets or is not a set of "
+                             f"vectors: {type(self).__name__} clusters one set of shape "
+                             "(n, n_features) per call; call it once per set.")
         X = self._validate_input(X, reset=False)
         out = self.net_.predict_outputs(as_tensor(X).unsqueeze(0),
                                         ("count_proba", "assign_proba"))

@@ -10,6 +10,7 @@ BAD_INPUT = [
     (np.array([[np.nan, 1.0], [1.0, 2.0], [0.0, 0.0]]), "NaN"),
     (np.array([[np.inf, 1.0], [1.0, 2.0], [0.0, 0.0]]), "infinity"),
     (np.empty((0, 3)), "0 sample"),
+    (np.empty((0, 3, 3)), "0 sample"),  # no images
     (np.ones((1, 3)), "1 sample"),
     (np.ones((2, 3)), "n_samples=2 should be >= n_clusters=3"),
     ([["a", "b"], ["c", "d"], ["e", "f"]], "could not convert"),

@@ -134,6 +134,8 @@ def test_images_use_the_conv_autoencoder(shape):
     np.testing.assert_array_equal(flat.labels_, est.labels_)
     with pytest.raises(ValueError, match="images of shape"):
         est.predict(rng.random((3, 4, 16), dtype=np.float32))
+    with pytest.raises(ValueError, match="0 sample"):
+        est.predict(np.empty((0, 8, 8), dtype=np.float32))
 
 
 def test_user_module_and_callbacks(blobs):

@@ -259,3 +259,5 @@ def test_bad_input_gets_a_clear_error(classes):
     est = tiny_learned().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         est.predict(np.zeros((5, 4), np.float32))
+    with pytest.raises(ValueError, match="clusters one set of shape .* once per set"):
+        est.predict(X[:16].reshape(2, 8, -1))
