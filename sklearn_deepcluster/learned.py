@@ -251,9 +251,10 @@ class LearnedClusterer(BaseEstimator):
     with the paper's 200 sets per batch, 9,500 iterations in 111 min gave
     NMI 0.919 / MR 0.063), while 6 x 256 with 200 sets per batch on one
     H100 reached NMI 0.969 / MR 0.025 after 10,700 iterations in 6.5 minutes
-    (``benchmarks/results/learned_point_sets_cuda.md``). On the CPU, within
-    the same 20 minutes, 4 x 256 (32 sets per batch) and 6 x 128 learned more
-    slowly than 4 x 128 (``benchmarks/learned_validation_curve.py``).
+    (``benchmarks/results/learned_point_sets_cuda.md``). On the CPU, in 20
+    minutes on one thread each, 4 x 256 and 6 x 128 (32 sets per batch)
+    reached a higher validation loss than 4 x 128 with 64
+    (``benchmarks/results/learned_validation_curve.txt``).
 
     Deviations from the paper:
 
