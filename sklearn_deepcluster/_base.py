@@ -18,7 +18,8 @@ import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 from skorch.callbacks import PassthroughScoring, ProgressBar
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                          TransformerMixin)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -68,7 +69,8 @@ def as_tensor(X):
     return torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
 
 
-class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
+class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
+                         BaseEstimator):
     """Base class of the unsupervised deep clustering estimators.
 
     Subclasses implement ``_build_module``, ``_build_criterion``,
@@ -93,6 +95,14 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     #: scipy.sparse input is batched without densifying the whole matrix.
     _accept_sparse = False
+
+    #: Checks of ``parametrize_with_checks`` that fail, and why.
+    _expected_failed_checks = {
+        "check_methods_sample_order_invariance": (
+            "float32 matrix products on some CPUs (AVX-512 kernels) round a row differently "
+            "with its place in the batch, ~1e-7 relative, above the check's rtol=1e-7; "
+            "test_predictions_do_not_depend_on_sample_order checks it to float32 precision"),
+    }
 
     # ------------------------------------------------------------------ input
     def _validate_input(self, X, reset):
@@ -210,12 +220,14 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             self._finish_run(net, X)
             labels = self._inference(net, X, ("proba",))["proba"].argmax(axis=1)
             loss = self._unsupervised_loss(net, X)
-        return {"net": net, "labels": labels, "loss": loss}
+        width = self._inference(net, X[:1], ("embedding",))["embedding"].shape[1]
+        return {"net": net, "labels": labels, "loss": loss, "embedding_width": width}
 
     def _set_fitted(self, runs, best):
         run = runs[best]
         self.net_ = run["net"]
         self.labels_ = run["labels"]
+        self._n_features_out = run["embedding_width"]
         self.loss_ = float(run["loss"])
         self.history_ = [{k: v for k, v in row.items() if k != "batches"}
                          for row in self.net_.history]
@@ -298,6 +310,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """The learned embedding of ``X``.
+
+        Its columns are named ``<class name>0``, ``<class name>1``, ... by
+        ``get_feature_names_out``, which ``Pipeline`` and ``set_output`` use.
 
         Returns
         -------

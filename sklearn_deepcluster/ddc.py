@@ -240,6 +240,7 @@ class DDCClustering(BaseDeepClustering):
     #: Checks of ``parametrize_with_checks`` known to fail, with the reason
     #: (read by ``tests/test_common.py``).
     _expected_failed_checks = {
+        **BaseDeepClustering._expected_failed_checks,
         "check_estimator_sparse_array": "the check assumes predict_proba belongs to a "
                                         "classifier and reads classifier tags a clusterer lacks",
         "check_estimator_sparse_matrix": "the check assumes predict_proba belongs to a "
