@@ -30,10 +30,17 @@ ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module,
 
 
 def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when available; refuse an unavailable GPU."""
+    """Map ``"auto"`` to ``"cuda"`` when available; refuse an unavailable GPU or another device."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+    try:
+        device_type = torch.device(device).type
+    except RuntimeError:
+        device_type = None
+    if device_type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' "
+                         "(or 'cuda:N'), 'auto', or a torch.device of those.")
+    if device_type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available; "
                          "use device='cpu' or device='auto'.")
     return device

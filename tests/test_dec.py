@@ -188,6 +188,8 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(architecture="conv"), "needs images"),
     (dict(standardize="yes"), "standardize"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
+    (dict(device="tpu"), "device='tpu' is not supported"),
+    (dict(device="mps"), "device='mps' is not supported"),
 ])
 def test_bad_parameters_get_a_clear_error(blobs, params, message):
     X, _ = blobs
