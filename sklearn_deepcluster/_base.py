@@ -9,6 +9,7 @@ callbacks (schedule) and its unsupervised loss.
 
 import copy
 import math
+import warnings
 from abc import abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -20,6 +21,7 @@ from joblib import Parallel, delayed
 from skorch.callbacks import PassthroughScoring, ProgressBar
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin)
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -191,6 +193,13 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         )
         best = min(range(len(runs)), key=lambda i: runs[i]["loss"])
         self._set_fitted(runs, best)
+        n_found = len(np.unique(self.labels_))
+        if n_found < self.n_clusters:
+            warnings.warn(
+                f"{type(self).__name__} put the data in {n_found} distinct cluster(s), fewer "
+                f"than n_clusters={self.n_clusters}: the fit may have collapsed. Try scaling "
+                "the input (e.g. MinMaxScaler), more epochs or another random_state.",
+                ConvergenceWarning)
         return self
 
     def _check_method_params(self, X):

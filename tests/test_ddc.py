@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_circles
+from sklearn.exceptions import ConvergenceWarning
 
 from _shared_checks import (BAD_INPUT, check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
@@ -296,3 +297,10 @@ def test_wrong_number_of_features_at_predict(blobs):
     est = tiny_ddc(n_clusters=3, n_init=2, vote=2).fit(X)
     with pytest.raises(ValueError, match="features"):
         est.predict(X[:, :2])
+
+
+def test_collapsed_fit_warns_like_kmeans():
+    X = np.ones((30, 4), dtype=np.float32)  # identical rows: one cluster, whatever the training
+    with pytest.warns(ConvergenceWarning, match="1 distinct cluster"):
+        est = tiny_ddc(n_clusters=3).fit(X)
+    assert len(np.unique(est.labels_)) == 1
