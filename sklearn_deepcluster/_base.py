@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
-from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.callbacks import ProgressBar
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin)
 from sklearn.exceptions import ConvergenceWarning
@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import LossTermScoring
 from ._net import BatchIterator, ClusteringNet
 
 ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module, type]
@@ -209,7 +210,7 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         """One complete training run from ``seed``; returns its net, labels and loss."""
         with seeded_torch(seed, self.device_):
             loss_terms = self._loss_terms()
-            callbacks = [PassthroughScoring(name, on_train=True) for name in loss_terms]
+            callbacks = [LossTermScoring(name, on_train=True) for name in loss_terms]
             callbacks += self._method_callbacks()
             callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or ())]
             if self.verbose:

@@ -5,7 +5,7 @@ Each callback has one job and keeps its state on itself, reset in
 """
 
 import numpy as np
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PassthroughScoring
 
 
 class PhaseSwitch(Callback):
@@ -100,3 +100,22 @@ class TargetRefresh(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.X_ = None
+
+
+class LossTermScoring(PassthroughScoring):
+    """skorch's ``PassthroughScoring``, averaged over the batches that computed the term.
+
+    A criterion may skip a term on some batches (TripletDEC's triplet term on
+    a batch of one sample), which the net logs as NaN there. The epoch's value
+    is the batch-size weighted mean over the other batches, and NaN only when
+    no batch computed the term (a clustering term during pre-training).
+    """
+
+    def get_avg_score(self, history):
+        size_key = "train_batch_size" if self.on_train else "valid_batch_size"
+        sizes, scores = (np.asarray(column, dtype=float) for column in
+                         zip(*history[-1, "batches", :, [size_key, self.name]]))
+        computed = ~np.isnan(scores)
+        if not computed.any():
+            return float("nan")
+        return float(np.average(scores[computed], weights=sizes[computed]))

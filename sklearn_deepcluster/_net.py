@@ -6,7 +6,7 @@ of the batch's samples (passed as the target ``y``, so that per-sample state
 such as DEC's target distribution can be looked up) and returns a ``dict`` of
 loss terms whose ``"loss"`` entry is optimised. Every other term is logged to
 the history, batch by batch, and averaged per epoch by
-:class:`skorch.callbacks.PassthroughScoring`.
+:class:`~sklearn_deepcluster._callbacks.LossTermScoring`.
 """
 
 import math

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.dataset import Dataset
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
+from ._callbacks import LossTermScoring
 from ._base import BaseDeepClustering, as_tensor, resolve_device, seeded_torch
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
@@ -540,7 +541,7 @@ class LearnedClusterer(BaseEstimator):
         module = SetClusteringNetwork(embedding, width, self.max_clusters,
                                       n_layers=self.n_layers, hidden_size=self.hidden_size)
         loss_terms = ("cluster_count", "cluster_assignment")
-        callbacks = [PassthroughScoring(name, on_train=True) for name in loss_terms]
+        callbacks = [LossTermScoring(name, on_train=True) for name in loss_terms]
         per_epoch = self._batches_per_epoch()
         if valid is not None:
             callbacks.append(EarlyStopping(

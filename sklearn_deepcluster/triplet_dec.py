@@ -122,7 +122,11 @@ class TripletDECClustering(DECClustering):
     pretrain_epochs : int or None, default=None
         Epochs of reconstruction pre-training. None: 3 epochs (§3.3), or
         more on small data sets so that pre-training makes at least the
-        822 updates that 3 epochs of MNIST make at batch size 256.
+        822 updates that 3 epochs of MNIST make at batch size 256. Ignored
+        with ``pretrained``.
+    corruption : float, default=0.0
+        Dropout rate on the input during pre-training (a denoising
+        autoencoder, as DEC's); the paper pre-trains on clean input.
     max_epochs : int, default=100
         Upper bound on epochs of the clustering phase.
     update_interval : int, default=140
@@ -174,7 +178,7 @@ class TripletDECClustering(DECClustering):
         Value the centred input is divided by (1.0 without ``standardize``,
         or for constant training data).
     pretrain_epochs_ : int
-        Pre-training epochs run (``pretrain_epochs`` resolved).
+        Pre-training epochs run (``pretrain_epochs`` resolved; 0 with ``pretrained``).
     n_features_in_ : int
     image_shape_ : tuple or None
     net_ : skorch.NeuralNet
@@ -211,6 +215,8 @@ class TripletDECClustering(DECClustering):
       input size without the paper's unstated un-pooling; channel widths
       (32, 64, 128) are not given in the paper.
     - Adam is re-initialised at the start of the clustering phase.
+    - BatchNorm normalises a training batch of a single sample with its
+      running statistics, and the triplet term skips such a batch.
     - ``loss_`` and ``score`` leave out the stochastic L_t and compute L_b
       with the average over the whole data set.
 
@@ -298,7 +304,9 @@ class TripletDECClustering(DECClustering):
         if unknown:
             raise ValueError(f"augmentations has unknown names {unknown}; "
                              f"choose from {AUGMENTATIONS}.")
-        if self.pretrain_epochs is None:
+        if self.pretrained is not None:
+            self.pretrain_epochs_ = 0
+        elif self.pretrain_epochs is None:
             batches = math.ceil(X.shape[0] / self.batch_size)
             self.pretrain_epochs_ = max(3, math.ceil(_PAPER_PRETRAIN_UPDATES / batches))
         else:
@@ -322,7 +330,7 @@ class TripletDECClustering(DECClustering):
         return TripletClusteringAutoencoder(
             self._build_autoencoder(), self.n_clusters, self._embedding_dim(), self.alpha,
             image_shape, tuple(self.augmentations), self.n_augmentations,
-            self._max_negative_tries)
+            self._max_negative_tries, self.corruption)
 
     def _loss_terms(self):
         return ("reconstruction", self.clustering_loss, "entropy", "triplet",
@@ -333,7 +341,7 @@ class TripletDECClustering(DECClustering):
                               self.entropy_weight, self.triplet_weight, self.margin)
 
     def _n_pretrain_epochs(self):
-        return 0 if self.pretrained is not None else self.pretrain_epochs_
+        return self.pretrain_epochs_
 
     def _method_callbacks(self):
         switch = partial(start_triplet_clustering, n_clusters=self.n_clusters,

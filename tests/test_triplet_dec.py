@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import load_digits
 
 from _shared_checks import (check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
@@ -248,3 +249,28 @@ def test_bad_input_gets_a_clear_error(digit_images):
     est = tiny_triplet(n_clusters=3, max_epochs=1, pretrain_epochs=1).fit(X)
     with pytest.raises(ValueError, match="features"):
         est.predict(X[:, :4, :4])
+
+
+def test_corruption_denoises_pre_training_only(blobs):
+    X, _ = blobs
+    clean, noisy = (tiny_triplet(n_clusters=3, corruption=c).fit(X) for c in (0.0, 0.5))
+    assert clean.history_[0]["reconstruction"] != noisy.history_[0]["reconstruction"]
+    assert noisy.net_.module_.corruption == 0.0  # off from the clustering phase on
+
+
+def test_pretrained_runs_no_pre_training(blobs):
+    X, _ = blobs
+    ae = tiny_triplet(n_clusters=3, max_epochs=0).fit(X)
+    est = tiny_triplet(n_clusters=3, pretrained=ae, tol=0.0).fit(X)
+    assert est.pretrain_epochs_ == 0
+    assert [row["phase"] for row in est.history_] == ["cluster"] * 3
+
+
+def test_last_batch_of_one_sample(blobs):
+    X, _ = blobs
+    mlp = tiny_triplet(n_clusters=3).fit(X[:81])  # 5 batches of 16, then 1
+    assert all(np.isfinite(row["triplet"]) for row in mlp.history_ if row["phase"] == "cluster")
+    images = load_digits().images[:17] / 16
+    conv = TripletDECClustering(3, pretrain_epochs=1, max_epochs=1, batch_size=16,
+                                n_augmentations=2, random_state=0).fit(images)
+    assert conv.labels_.shape == (17,)

@@ -12,6 +12,7 @@ from ..augment import augment
 from ..losses.triplet import select_negatives
 from .autoencoder import ClusteringAutoencoder
 from .init import xavier_init
+from .layers import BatchNorm1d
 
 
 def _conv(n_in, n_out):
@@ -82,7 +83,7 @@ class TripletConvAutoencoder(nn.Module):
             n_in = n_out
         code_size = channels[-1] * sizes[-1][0] * sizes[-1][1]
         self.encoder = nn.Sequential(*encoder, nn.Flatten(), nn.Linear(code_size, embedding_dim))
-        decoder = [nn.Linear(embedding_dim, code_size), nn.BatchNorm1d(code_size), nn.ReLU(),
+        decoder = [nn.Linear(embedding_dim, code_size), BatchNorm1d(code_size), nn.ReLU(),
                    nn.Unflatten(1, (channels[-1], *sizes[-1]))]
         outs = (*channels[-2::-1], c)
         for i, (n_in, n_out) in enumerate(zip(channels[::-1], outs)):
@@ -123,11 +124,13 @@ class TripletClusteringAutoencoder(ClusteringAutoencoder):
     augmentations : tuple of str
     n_augmentations : int
     max_tries : int
+    corruption : float, default=0.0
+        As for :class:`ClusteringAutoencoder`.
     """
 
     def __init__(self, autoencoder, n_clusters, embedding_dim, alpha, image_shape,
-                 augmentations, n_augmentations=10, max_tries=50):
-        super().__init__(autoencoder, n_clusters, embedding_dim, alpha)
+                 augmentations, n_augmentations=10, max_tries=50, corruption=0.0):
+        super().__init__(autoencoder, n_clusters, embedding_dim, alpha, corruption)
         self.image_shape = tuple(image_shape)
         self.augmentations = tuple(augmentations)
         self.n_augmentations = n_augmentations
