@@ -157,7 +157,8 @@ class LearnedClusterer(BaseEstimator):
     Parameters
     ----------
     max_clusters : int, default=5
-        ``k_max``, the largest number of clusters a set may hold.
+        ``k_max``, the largest number of clusters a set may hold; at least 2
+        (with 1 there is nothing to learn: every set is one cluster).
     set_size : int, default=None
         ``n``, examples per training set. None: 72 (section VI-A) for
         class-labelled ``X``, the sets' own size for labelled sets.
@@ -304,7 +305,7 @@ class LearnedClusterer(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "max_clusters": [Interval(Integral, 1, None, closed="left")],
+        "max_clusters": [Interval(Integral, 2, None, closed="left")],
         "set_size": [Interval(Integral, 2, None, closed="left"), None],
         "embedding": [StrOptions({"auto", "identity", "mlp", "conv"}), nn.Module, type],
         "image_shape": [tuple, list, None],
@@ -376,7 +377,7 @@ class LearnedClusterer(BaseEstimator):
                              "y is None: give the class of every example (n_samples,), or the "
                              "cluster of every example of every set (n_sets, set_size).")
         y = np.asarray(y)
-        if y.ndim == 2:
+        if y.ndim == 2 and y.shape[1] > 1:  # a column vector is class labels
             X = np.asarray(X)
             if X.ndim < 3 or X.shape[:2] != y.shape:
                 raise ValueError(f"Labelled sets need X of shape (n_sets, set_size, ...) "
@@ -392,6 +393,8 @@ class LearnedClusterer(BaseEstimator):
             if too_many > self.max_clusters:
                 raise ValueError(f"A labelled set holds {too_many} clusters, more than "
                                  f"max_clusters={self.max_clusters}.")
+            if hasattr(self, "classes_"):
+                del self.classes_  # of an earlier fit on class-labelled data
             return flat.reshape(n_sets, set_size, -1), labels
         X = self._validate_input(X, reset=True)
         y = column_or_1d(y, warn=True)
@@ -520,6 +523,11 @@ class LearnedClusterer(BaseEstimator):
             X_train, y_train, valid = self._split(X, labels)
             if labels.ndim == 2:
                 phi = same_cluster_targets(y_train).mean().item()
+                if not 0 < phi < 1:
+                    kind = "one cluster" if phi == 1 else "all singletons"
+                    raise ValueError(f"Every labelled set is {kind}: the sets need pairs in "
+                                     "the same cluster and pairs in different clusters to "
+                                     "learn from.")
             else:
                 phi = expected_same_cluster_share(self.set_size_, self.max_clusters,
                                                   self.min_per_cluster)

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.exceptions import DataConversionWarning
 import torch
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -256,8 +257,22 @@ def test_bad_input_gets_a_clear_error(classes):
         tiny_learned(set_size=None).fit(sets[:, :5], np.zeros((4, 6), int))
     with pytest.raises(ValueError, match="set_size=8 but the labelled sets have 6"):
         tiny_learned().fit(sets, np.zeros((4, 6), int))
+    with pytest.raises(ValueError, match="Every labelled set is one cluster"):
+        tiny_learned(set_size=None).fit(sets, np.zeros((4, 6), int))
+    with pytest.raises(ValueError, match="max_clusters"):
+        tiny_learned(max_clusters=1).fit(X, y)
     est = tiny_learned().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         est.predict(np.zeros((5, 4), np.float32))
     with pytest.raises(ValueError, match="clusters one set of shape .* once per set"):
         est.predict(X[:16].reshape(2, 8, -1))
+
+
+def test_column_of_class_labels_and_refit_on_sets(classes):
+    X, y = classes
+    with pytest.warns(DataConversionWarning):
+        est = tiny_learned().fit(X, y[:, None])  # e.g. a one-column DataFrame
+    np.testing.assert_array_equal(est.classes_, np.arange(6))
+    sets, set_labels = X[:48].reshape(6, 8, 3), np.tile([0, 0, 0, 0, 1, 1, 1, 1], (6, 1))
+    est.fit(sets, set_labels)
+    assert not hasattr(est, "classes_")  # belongs to class-labelled fits only
