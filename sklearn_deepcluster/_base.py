@@ -49,6 +49,24 @@ def resolve_device(device):
     return device
 
 
+def dry_run(module, n_features, what):
+    """Output of ``module`` on two rows of zeros, or a ``ValueError`` saying why it fails.
+
+    Checks a user's module before training, in eval mode and without
+    gradients (no random draws, no BatchNorm update).
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(torch.zeros(2, n_features))
+    except RuntimeError as exc:
+        raise ValueError(f"{what} does not run on input of {n_features} features per "
+                         f"sample: {exc}") from exc
+    finally:
+        module.train(was_training)
+
+
 @contextmanager
 def seeded_torch(seed, device="cpu"):
     """Seed torch for the block and restore the global random state after it.

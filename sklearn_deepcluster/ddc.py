@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import BaseDeepClustering
+from ._base import BaseDeepClustering, dry_run
 from ._net import take_rows
 from .ensemble import align_labels, vote
 from .losses.divergence import ddc_loss
@@ -296,12 +296,7 @@ class DDCClustering(BaseDeepClustering):
 
     def _output_width(self, body):
         """Width of a user module's output, from a forward pass on zeros."""
-        was_training = body.training
-        body.eval()
-        with torch.no_grad():
-            width = body(torch.zeros(2, self.n_features_in_)).shape[1]
-        body.train(was_training)
-        return width
+        return dry_run(body, self.n_features_in_, "architecture").shape[1]
 
     def _learning_rate(self):
         if self.lr is not None:

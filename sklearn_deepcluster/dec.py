@@ -12,7 +12,7 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 
-from ._base import BaseDeepClustering
+from ._base import BaseDeepClustering, dry_run
 from ._callbacks import PhaseSwitch, TargetRefresh
 from .losses.dec import kl_divergence, kmeans_loss, reconstruction_loss, target_distribution
 from .modules import ClusteringAutoencoder, ConvAutoencoder, MLPAutoencoder
@@ -191,6 +191,8 @@ class DECClustering(BaseDeepClustering):
         become ``cluster_centers_`` and ``predict`` assigns to them.
     pretrained : DECClustering, default=None
         A fitted estimator whose autoencoder is copied instead of pre-training.
+        Inside ``GridSearchCV`` or ``cross_val_score``, which clone every
+        parameter, wrap it as ``sklearn.frozen.FrozenEstimator(fitted)``.
     standardize : bool, default=False
         Shift and scale the input to zero mean and unit variance, with one
         mean and one standard deviation over all training values (not per
@@ -347,7 +349,13 @@ class DECClustering(BaseDeepClustering):
         if self.pretrained is None:
             return
         source = getattr(self.pretrained, "net_", None)
-        if source is None or not hasattr(source.module_, "autoencoder"):
+        if source is None:
+            raise ValueError(
+                "pretrained must be a fitted DECClustering (or subclass) estimator; this one "
+                "is not fitted. GridSearchCV, cross_val_score and clone clone every "
+                "parameter, which leaves an estimator unfitted: pass "
+                "sklearn.frozen.FrozenEstimator(fitted_estimator) to keep it fitted.")
+        if not hasattr(source.module_, "autoencoder"):
             raise ValueError("pretrained must be a fitted DECClustering (or subclass) estimator.")
         if self.pretrained.n_features_in_ != self.n_features_in_:
             raise ValueError(f"pretrained was fitted on {self.pretrained.n_features_in_} features, "
@@ -361,8 +369,26 @@ class DECClustering(BaseDeepClustering):
         if architecture == "conv":
             return ConvAutoencoder(self.image_shape_, self._embedding_dim())
         if isinstance(architecture, nn.Module):
-            return copy.deepcopy(architecture)  # refits never share weights
-        return architecture(self.n_features_in_, self._embedding_dim())
+            module = copy.deepcopy(architecture)  # refits never share weights
+        else:
+            module = architecture(self.n_features_in_, self._embedding_dim())
+        return self._checked_user_autoencoder(module)
+
+    def _checked_user_autoencoder(self, module):
+        """A user's autoencoder, once its parts are known to fit the data and the code."""
+        parts = [getattr(module, name, None) for name in ("encoder", "decoder")]
+        if not all(isinstance(part, nn.Module) for part in parts):
+            raise ValueError(f"architecture={self.architecture!r} must have an `encoder` and "
+                             "a `decoder` sub-module (see modules.MLPAutoencoder).")
+        width = dry_run(module.encoder, self.n_features_in_, "architecture's encoder").shape[1]
+        if width != self._embedding_dim():
+            raise ValueError(f"architecture's encoder gives codes of width {width}, but "
+                             f"embedding_dim={self._embedding_dim()}.")
+        out = dry_run(module.decoder, width, "architecture's decoder").shape[1]
+        if out != self.n_features_in_:
+            raise ValueError(f"architecture's decoder gives {out} features per sample; the "
+                             f"input has {self.n_features_in_}.")
+        return module
 
     def _embedding_dim(self):
         """The width of the code z for this data."""

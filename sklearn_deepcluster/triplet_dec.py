@@ -140,7 +140,8 @@ class TripletDECClustering(DECClustering):
     final_kmeans : bool, default=False
         Re-cluster the final embedding with KMeans.
     pretrained : DECClustering, default=None
-        A fitted estimator whose autoencoder is reused instead of pre-training.
+        A fitted estimator whose autoencoder is reused instead of pre-training
+        (wrapped in ``sklearn.frozen.FrozenEstimator`` for ``GridSearchCV``).
     kl_weight : float, default=0.8
         beta of eq. (7), the weight of L_c.
     entropy_weight : float, default=0.01

@@ -261,6 +261,8 @@ def test_user_module_class_and_instance(blobs):
     other = tiny_ddc(n_clusters=3, architecture=instance).fit(X)
     assert other.transform(X).shape == (len(X), 5)
     assert other.net_.module_.body is not instance
+    with pytest.raises(ValueError, match="architecture does not run on input of 4 features"):
+        tiny_ddc(n_clusters=3, architecture=Body(7, 5)).fit(X)
 
 
 @pytest.mark.parametrize("X, message", BAD_INPUT)

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.cluster import KMeans
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -122,6 +124,17 @@ def test_pretrained_reuses_autoencoder_without_pretraining(blobs):
         tiny_dec(n_clusters=3, pretrained=first).fit(X[:, :3])
 
 
+def test_pretrained_in_a_grid_search_needs_frozen_estimator(blobs):
+    X, _ = blobs
+    first = tiny_dec(n_clusters=3).fit(X)
+    with pytest.raises(ValueError, match="FrozenEstimator"):
+        clone(tiny_dec(n_clusters=3, pretrained=first)).fit(X)
+    search = GridSearchCV(tiny_dec(n_clusters=3, pretrained=FrozenEstimator(first)),
+                          {"alpha": [0.5, 1.0]}, cv=2).fit(X)
+    assert search.best_estimator_.pretrained.estimator is first
+    assert search.best_estimator_.history_[0]["phase"] == "cluster"  # no pre-training
+
+
 @pytest.mark.parametrize("shape", [(40, 8, 8), (40, 1, 8, 8)])
 def test_images_use_the_conv_autoencoder(shape):
     rng = np.random.default_rng(0)
@@ -163,6 +176,16 @@ def test_user_module_and_callbacks(blobs):
     assert not hasattr(counter, "count")  # the user's instance is copied, never run
     instance = tiny_dec(n_clusters=3, architecture=AE(4, 2)).fit(X)
     assert isinstance(instance.net_.module_.autoencoder, AE)
+    with pytest.raises(ValueError, match="must have an `encoder` and a `decoder`"):
+        tiny_dec(n_clusters=3, architecture=torch.nn.Linear(4, 2)).fit(X)
+    with pytest.raises(ValueError, match="encoder does not run on input of 4 features"):
+        tiny_dec(n_clusters=3, architecture=AE(5, 2)).fit(X)
+    with pytest.raises(ValueError, match="codes of width 3, but embedding_dim=2"):
+        tiny_dec(n_clusters=3, architecture=AE(4, 3)).fit(X)
+    short_decoder = AE(4, 2)
+    short_decoder.decoder = torch.nn.Linear(2, 3)
+    with pytest.raises(ValueError, match="decoder gives 3 features per sample; the input has 4"):
+        tiny_dec(n_clusters=3, architecture=short_decoder).fit(X)
 
 
 def test_verbose_prints_progress_and_terms(blobs, capsys):
