@@ -172,7 +172,7 @@ class DDCClustering(BaseDeepClustering):
     Linear -> ReLU -> BatchNorm, which gave the same mean ACC on those test
     images (0.681 over 29 CPU runs against 0.687 over 15; 0.700 against
     0.714 over 32 GPU runs each;
-    ``benchmarks/results/ddc_hidden_order_mnist-test.txt``).
+    ``benchmarks/results/ddc_hidden_order_mnist-test.txt``, ``..._cuda.txt``).
 
     Deviations from the paper:
 
