@@ -56,10 +56,11 @@ def dry_run(module, n_features, what):
     gradients (no random draws, no BatchNorm update).
     """
     was_training = module.training
+    device = next(module.parameters(), torch.empty(0)).device  # a user's module may be on a GPU
     module.eval()
     try:
         with torch.no_grad():
-            return module(torch.zeros(2, n_features))
+            return module(torch.zeros(2, n_features, device=device))
     except RuntimeError as exc:
         raise ValueError(f"{what} does not run on input of {n_features} features per "
                          f"sample: {exc}") from exc
