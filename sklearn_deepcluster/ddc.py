@@ -165,9 +165,9 @@ class DDCClustering(BaseDeepClustering):
     0.884), the second lowest the next best (0.877)
     (``benchmarks/results/ddc_hidden_order_mnist-test_cuda.txt``). On all
     70,000 MNIST images, ``n_init=20, vote=3`` with 10 epochs per run kept
-    the best of its 20 runs on both seeds tried, ACC 0.871 / 0.877, NMI
-    0.858 / 0.866 (paper 0.866 / 0.83); the vote gave 0.862 / 0.877
-    (``benchmarks/results/ddc_mnist_vote20.md``). The hidden
+    the best of its 20 runs on all three seeds tried, ACC 0.871 / 0.877 /
+    0.878, NMI 0.858 / 0.866 / 0.872 (paper 0.866 / 0.83); the vote gave
+    0.862 / 0.877 / 0.858 (``benchmarks/results/ddc_mnist_vote20.md``). The hidden
     layer is Linear -> BatchNorm -> ReLU; the authors' later code orders it
     Linear -> ReLU -> BatchNorm, which gave the same mean ACC on those test
     images (0.681 over 29 CPU runs against 0.687 over 15; 0.700 against
