@@ -213,6 +213,9 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         )
         best = min(range(len(runs)), key=lambda i: runs[i]["loss"])
         self._set_fitted(runs, best)
+        # transform's width, for get_feature_names_out: from the kept net only
+        self._n_features_out = self._inference(self.net_, X_tensor[:1],
+                                               ("embedding",))["embedding"].shape[1]
         n_found = len(np.unique(self.labels_))
         if n_found < self.n_clusters:
             warnings.warn(
@@ -256,14 +259,12 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
             self._finish_run(net, X)
             labels = self._inference(net, X, ("proba",))["proba"].argmax(axis=1)
             loss = self._unsupervised_loss(net, X)
-        width = self._inference(net, X[:1], ("embedding",))["embedding"].shape[1]
-        return {"net": net, "labels": labels, "loss": loss, "embedding_width": width}
+        return {"net": net, "labels": labels, "loss": loss}
 
     def _set_fitted(self, runs, best):
         run = runs[best]
         self.net_ = run["net"]
         self.labels_ = run["labels"]
-        self._n_features_out = run["embedding_width"]
         self.loss_ = float(run["loss"])
         self.history_ = [{k: v for k, v in row.items() if k != "batches"}
                          for row in self.net_.history]
