@@ -45,7 +45,7 @@ from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_cl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import RESULTS, TimeBudget, scores  # noqa: E402
-from run import load  # noqa: E402
+from run import load, recorded_command  # noqa: E402
 
 
 def test_sets(X, y, n_sets, set_size, max_clusters, seed):
@@ -141,7 +141,7 @@ def main(argv=None):
         "kmeans_true_k_pixels": scores(y_test, kmeans),
         **({"learned_on_training_digits": scores(y_seen, [est.predict(x) for x in X_seen])}
            if args.dataset == "mnist" else {}),
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+        "command": recorded_command(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),

@@ -40,7 +40,7 @@ from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from run import gpu_name
+from run import gpu_name, recorded_command
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.metrics import bbn_score, misclassification_rate
@@ -149,7 +149,7 @@ def main(argv=None):
         "learned": scores(y_test, learned),
         "kmeans_true_k": scores(y_test, kmeans),
         "dbscan": {**scores(y_test, dbscan), "eps": eps, "min_samples": min_samples},
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+        "command": recorded_command(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(vars(args))}",
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import RESULTS, load  # noqa: E402
+from run import RESULTS, load, recorded_command  # noqa: E402
 
 from sklearn_deepcluster import DECClustering  # noqa: E402
 from sklearn_deepcluster.losses.dec import reconstruction_loss  # noqa: E402
@@ -82,7 +82,7 @@ def main(argv=None):
         "ours_median": float(np.median(ours)), "plain_median": float(np.median(plain)),
         "overhead": float(np.median(ours) / np.median(plain) - 1),
         "torch_threads": torch.get_num_threads(),
-        "command": " ".join(["python", *sys.argv]),
+        "command": recorded_command(),
     }
     print(json.dumps(record, indent=1))
     out = os.path.join(RESULTS, f"overhead_{args.dataset}_{len(X)}.json")

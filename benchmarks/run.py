@@ -1,4 +1,4 @@
-"""Benchmark CLI: any estimator on any data set, beside KMeans.
+"""Benchmark CLI: DEC, DDC and TripletDEC on any data set, beside KMeans.
 
 Example::
 
@@ -14,8 +14,12 @@ over the whole data set, as paper 002 §4.3 prepares its images
 Each (estimator, seed) fit runs in a fresh process so that ``peak_memory_mb``
 is that fit's own peak resident memory (with ``n_jobs`` > 1 the estimator's
 worker processes are not counted). Records are appended to
-``benchmarks/results/<estimator>_<dataset>_<n>.json`` (or ``--out``) and a
-markdown table of every record in that file is written beside it.
+``benchmarks/results/<estimator>_<dataset>[_r<R>][_std]_<n or all>.json`` (or
+``--out``) and a markdown table of every record in that file is written beside
+it. Each record holds the parameters given (``params``) and every parameter the
+estimator ran with (``estimator_params``), so a record stays readable after a
+default changes. LearnedClusterer, trained on labelled sets, has its own
+scripts (``learned_point_sets.py``, ``learned_image_sets.py``).
 """
 
 import argparse
@@ -25,6 +29,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +41,25 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 DATA_DIR = os.environ.get("SKLEARN_DEEPCLUSTER_DATA",
                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                        "shared", "data"))
+
+
+#: The data sets ``load`` knows, and the estimators ``make_estimator`` builds.
+DATASETS = ("circles", "digits", "mnist", "mnist-test", "usps", "coil20", "coil100")
+ESTIMATORS = ("kmeans", "dec", "dec-conv", "ddc", "ddc-mlp", "triplet-dec")
+
+
+def recorded_command():
+    """This process's command line, quoted so that it can be pasted into a shell."""
+    return shlex.join([os.path.basename(sys.executable), *sys.argv])
+
+
+def parse_param(item):
+    """``key=value`` from ``--param``: a Python literal, or else the plain string."""
+    key, value = item.split("=", 1)
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
 
 
 def load(dataset, n_samples, retention=None, seed_for_subset=0):
@@ -127,6 +151,7 @@ def fit_one(job):
         "fit_seconds": seconds,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "params": {k: repr(v) for k, v in job["params"].items()},
+        "estimator_params": {k: repr(v) for k, v in estimator.get_params(deep=False).items()},
         "n_iter": getattr(estimator, "n_iter_", None),
         "loss": getattr(estimator, "loss_", None),
     }
@@ -151,6 +176,8 @@ def markdown(records):
     groups = {}
     for r in records:
         params = json.dumps(r["params"], sort_keys=True)
+        if r.get("note"):
+            params += f" ({r['note']})"
         if r.get("standardize"):
             params += " standardized"
         key = (r["estimator"], r["dataset"], r.get("retention"), r["n_samples"], params)
@@ -172,24 +199,24 @@ def markdown(records):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--estimator", required=True)
-    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--estimator", required=True, choices=ESTIMATORS)
+    parser.add_argument("--dataset", required=True, choices=DATASETS,
+                        help="mnist-test: the 10,000 MNIST test images")
     parser.add_argument("--n-samples", type=int, default=0, help="0: the whole data set")
     parser.add_argument("--retention", type=float, default=None,
                         help="r_min of paper 002 §4.5: make the classes imbalanced")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="one fit per seed (default: 0 1 2)")
     parser.add_argument("--param", action="append", default=[],
-                        help="estimator parameter as key=python_literal (repeatable)")
+                        help="estimator parameter as key=value, the value a Python literal "
+                             "or else a string, e.g. max_epochs=10 or device=cuda (repeatable)")
     parser.add_argument("--standardize", action="store_true",
                         help="zero mean and unit variance over all pixels (paper 002 §4.3)")
     parser.add_argument("--no-baseline", action="store_true", help="skip KMeans on the same data")
     parser.add_argument("--out", help="results file (json); default from the arguments")
     args = parser.parse_args(argv)
 
-    params = {}
-    for item in args.param:
-        key, value = item.split("=", 1)
-        params[key] = ast.literal_eval(value)
+    params = dict(parse_param(item) for item in args.param)
     imbalance = "" if args.retention is None else f"_r{args.retention:g}"
     standardized = "_std" if args.standardize else ""
     out = args.out or os.path.join(
@@ -206,7 +233,7 @@ def main(argv=None):
                       retention=args.retention, standardize=args.standardize, seed=s, params={})
                  for s in args.seeds]
     context = multiprocessing.get_context("spawn")
-    meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+    meta = {"command": recorded_command(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(params)}",
             "torch_threads": os.environ.get("OMP_NUM_THREADS", "default")}

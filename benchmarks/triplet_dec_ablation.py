@@ -17,14 +17,13 @@ import json
 import os
 import platform
 import resource
-import sys
 import time
 from datetime import datetime, timezone
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from run import RESULTS, load, markdown
+from run import RESULTS, load, markdown, recorded_command
 from sklearn_deepcluster import TripletDECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
 
@@ -51,7 +50,7 @@ def main(argv=None):
     out = os.path.join(RESULTS, f"triplet-dec_ablation_{args.dataset}_{args.n_samples}.json")
     records = json.load(open(out)) if os.path.exists(out) else []
     X, y = load(args.dataset, args.n_samples)
-    meta = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+    meta = {"command": recorded_command(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {os.cpu_count()} cpus",
             "torch_threads": os.environ.get("OMP_NUM_THREADS", "default")}

@@ -40,9 +40,10 @@ ACC is :func:`~sklearn_deepcluster.metrics.clustering_accuracy`; MR and BBN
 (learned clusterer) are :func:`~sklearn_deepcluster.metrics.misclassification_rate`
 and :func:`~sklearn_deepcluster.metrics.bbn_score`.
 
-These are CPU runs on 2 cores with budgets of minutes, mostly with fewer
-epochs than the papers (see ``params``); they show that the methods work and
-what they cost, not the papers' best numbers.
+These are CPU runs on 2 cores (except where the machine line names a GPU)
+with budgets of minutes, mostly with fewer epochs than the papers (see
+``params``); they show that the methods work and what they cost, not the
+papers' best numbers.
 """
 
 

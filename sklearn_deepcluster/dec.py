@@ -238,7 +238,9 @@ class DECClustering(BaseDeepClustering):
         The trained net of the kept run.
     history_ : list of dict
         Per epoch: ``phase``, ``train_loss``, each loss term
-        (``reconstruction``, ``kl`` or ``kmeans``), ``label_change``.
+        (``reconstruction``, ``kl`` or ``kmeans``); ``label_change`` (the
+        fraction of labels changed) only in epochs in which the
+        targets were refreshed.
     loss_ : float
         Final unsupervised loss on the training data (used to choose runs).
     n_iter_ : int

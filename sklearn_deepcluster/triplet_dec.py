@@ -186,7 +186,8 @@ class TripletDECClustering(DECClustering):
     history_ : list of dict
         Per epoch: ``phase``, ``train_loss``, ``reconstruction``, ``kl``,
         ``entropy``, ``triplet``, ``negative_fallback`` (fraction of anchors
-        whose negative is Algorithm 1's fallback) and ``label_change``.
+        whose negative is Algorithm 1's fallback); ``label_change`` only in
+        epochs in which the targets were refreshed.
     loss_ : float
         beta L_c + alpha L_r + gamma L_b over the whole training data.
     n_iter_ : int
