@@ -9,8 +9,8 @@ three ACCs, their mean and the seconds per fit. Output of the committed run
     OMP_NUM_THREADS=1 python benchmarks/ddc_digits_sensitivity.py '{"lr": 1e-4}' '{"n_hidden": 500}'
 """
 
+import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -22,8 +22,7 @@ from sklearn_deepcluster.metrics import clustering_accuracy
 
 def main(specs):
     X, y = load("digits", 0)
-    for spec in specs:
-        params = json.loads(spec)
+    for params in specs:
         accs, start = [], time.time()
         for seed in range(3):
             est = DDCClustering(10, random_state=seed, **params).fit(X)
@@ -33,4 +32,8 @@ def main(specs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("params", nargs="*", type=json.loads,
+                        help="a JSON dict of DDCClustering parameters, e.g. '{\"lr\": 1e-4}'")
+    main(parser.parse_args().params)

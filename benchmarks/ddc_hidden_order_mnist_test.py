@@ -1,4 +1,4 @@
-"""DDC on the 10,000 MNIST test images: BatchNorm before or after the hidden ReLU.
+r"""DDC on the 10,000 MNIST test images: BatchNorm before or after the hidden ReLU.
 
 The paper (section 3.1) puts BatchNorm in the fully connected hidden layer
 and credits "activation rescaling through batch-normalization" for its
@@ -19,8 +19,8 @@ the default network). Output of the committed runs:
         relu_bn 0,1,2 '{"max_epochs": 10}'
 """
 
+import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -40,9 +40,12 @@ def relu_then_batchnorm(image_shape, n_hidden=100, channels=(32, 64)):
     return nn.Sequential(*convolutions, linear, relu, batchnorm)
 
 
+def seed_list(text):
+    """``"0,1,2"`` -> ``[0, 1, 2]``."""
+    return [int(s) for s in text.split(",")]
+
+
 def main(order, seeds, params):
-    if order not in ("bn_relu", "relu_bn"):
-        raise SystemExit(f"order must be bn_relu or relu_bn, got {order!r}")
     if order == "relu_bn":
         ddc_module.lenet_body = relu_then_batchnorm
     X, y = load("mnist-test", 0)
@@ -59,5 +62,13 @@ def main(order, seeds, params):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], [int(s) for s in sys.argv[2].split(",")],
-         json.loads(sys.argv[3]) if len(sys.argv) > 3 else {})
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("order", choices=["bn_relu", "relu_bn"],
+                        help="Linear -> BatchNorm -> ReLU (the default network) "
+                             "or Linear -> ReLU -> BatchNorm")
+    parser.add_argument("seeds", type=seed_list, help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("params", nargs="?", type=json.loads, default={},
+                        help="a JSON dict of DDCClustering parameters (default: {})")
+    args = parser.parse_args()
+    main(args.order, args.seeds, args.params)

@@ -8,6 +8,7 @@ seeds. Output of the committed run: ``results/dec_clustering_phase_digits.txt``:
 
     OMP_NUM_THREADS=1 python benchmarks/dec_clustering_phase_digits.py
 """
+import argparse
 import time
 
 import numpy as np
@@ -47,4 +48,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

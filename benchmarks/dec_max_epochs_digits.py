@@ -9,6 +9,7 @@ seconds. Output of the committed run:
     OMP_NUM_THREADS=1 python benchmarks/dec_max_epochs_digits.py
 """
 
+import argparse
 import time
 
 from run import load
@@ -31,4 +32,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

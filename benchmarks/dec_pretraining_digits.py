@@ -7,7 +7,7 @@ by the three clustering variants. Output of the committed run:
     python benchmarks/dec_pretraining_digits.py CORRUPTION
 """
 
-import sys
+import argparse
 import time
 
 from sklearn.datasets import load_digits
@@ -41,4 +41,9 @@ def main(corruption):
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corruption", type=float, metavar="CORRUPTION",
+                        help="DECClustering's corruption: dropout rate on the input "
+                             "during pre-training, e.g. 0.2 or 0.0")
+    main(parser.parse_args().corruption)

@@ -16,7 +16,7 @@ epochs. Prints ACC / NMI and the per-epoch loss terms; results in
 ``results/triplet_dec_normalised_triplet.txt``.
 """
 
-import sys
+import argparse
 import time
 
 from sklearn.metrics import normalized_mutual_info_score
@@ -71,4 +71,13 @@ def main(variant, omega, n_samples, epochs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variant", choices=["base", "norm"],
+                        help="L_t as the estimator computes it, or on L2-normalised codes")
+    parser.add_argument("omega", type=float, help="triplet_weight, e.g. 0.1")
+    parser.add_argument("n_samples", type=int,
+                        help="size of the random MNIST subset (0: all 70,000), e.g. 3000")
+    parser.add_argument("epochs", type=int, help="max_epochs of the joint phase, e.g. 10")
+    args = parser.parse_args()
+    main(args.variant, args.omega, args.n_samples, args.epochs)

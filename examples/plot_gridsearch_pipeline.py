@@ -18,6 +18,8 @@ Run: ``python examples/plot_gridsearch_pipeline.py``.
 
 # %%
 # Data and the KMeans baseline
+import argparse
+
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
@@ -28,6 +30,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_deepcluster import DDCClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
+
+argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
 
 X, y = load_digits(return_X_y=True)
 kmeans = make_pipeline(MinMaxScaler(), KMeans(n_clusters=10, n_init=10, random_state=0))

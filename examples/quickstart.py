@@ -4,6 +4,7 @@ Run with ``make demo`` (or ``python examples/quickstart.py``). Needs no download
 prints ACC, NMI, ARI and fit seconds for each estimator.
 """
 
+import argparse
 import time
 
 from sklearn.cluster import KMeans
@@ -14,6 +15,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_deepcluster import DDCClustering, DECClustering, TripletDECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
+
+argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
 
 X, y = load_digits(return_X_y=True)
 estimators = {"KMeans": KMeans(n_clusters=10, n_init=20, random_state=0)}

@@ -9,6 +9,7 @@ of the package, torch and scikit-learn.
 Run: ``python examples/save_load_predict.py`` (under a minute).
 """
 
+import argparse
 import os
 import tempfile
 
@@ -21,6 +22,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_deepcluster import DECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
+
+argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
 
 X, y = load_digits(return_X_y=True)
 X_train, X_new, y_train, y_new = train_test_split(X, y, test_size=0.25, random_state=0)

@@ -9,6 +9,7 @@ callbacks (schedule) and its unsupervised loss.
 
 import copy
 import math
+import threading
 import warnings
 from abc import abstractmethod
 from contextlib import contextmanager
@@ -49,23 +50,44 @@ def resolve_device(device):
     return device
 
 
-def dry_run(module, n_features, what):
-    """Output of ``module`` on two rows of zeros, or a ``ValueError`` saying why it fails.
+def output_width(module, n_features, what):
+    """Width of ``module``'s output on two rows of zeros, or a ``ValueError`` saying why not.
 
     Checks a user's module before training, in eval mode and without
-    gradients (no random draws, no BatchNorm update).
+    gradients (no random draws, no BatchNorm update): it must run on
+    ``(n, n_features)`` input, on the device its parameters are on, and
+    return a tensor of shape ``(n, width)``.
     """
     was_training = module.training
     device = next(module.parameters(), torch.empty(0)).device  # a user's module may be on a GPU
     module.eval()
     try:
         with torch.no_grad():
-            return module(torch.zeros(2, n_features, device=device))
+            out = module(torch.zeros(2, n_features, device=device))
     except RuntimeError as exc:
         raise ValueError(f"{what} does not run on input of {n_features} features per "
                          f"sample: {exc}") from exc
     finally:
         module.train(was_training)
+    if not (isinstance(out, torch.Tensor) and out.ndim == 2 and len(out) == 2):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"{what} must return a tensor of shape (n_samples, width); on "
+                         f"input of shape (2, {n_features}) it returned {got}.")
+    return out.shape[1]
+
+
+def positive_ints(values, name):
+    """``values`` as a tuple of int, or a ``ValueError`` unless each is a positive integer."""
+    values = tuple(values)
+    if not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"{name} must hold positive integers, got {values!r}.")
+    return tuple(int(v) for v in values)
+
+
+#: Held by :func:`seeded_torch`: torch's random generator is global to the
+#: process, so seeded blocks in several threads (joblib's threading backend)
+#: take turns instead of drawing from each other's seed.
+_TORCH_RANDOM_STATE_LOCK = threading.RLock()
 
 
 @contextmanager
@@ -76,12 +98,15 @@ def seeded_torch(seed, device="cpu"):
     alone, while the caller's global torch state is left as it was. On CUDA,
     cuDNN is also held to deterministic algorithms for the block (its
     default convolution backward passes are not), and its flags restored.
+    Seeded blocks of different threads run one at a time (processes, as
+    joblib's default backend uses, still run in parallel).
     """
     torch_device = torch.device(device)
     cuda = torch_device.type == "cuda"
     cudnn = torch.backends.cudnn
-    flags = (cudnn.deterministic, cudnn.benchmark)
-    with torch.random.fork_rng(devices=[torch_device.index or 0] if cuda else []):
+    with _TORCH_RANDOM_STATE_LOCK, \
+            torch.random.fork_rng(devices=[torch_device.index or 0] if cuda else []):
+        flags = (cudnn.deterministic, cudnn.benchmark)
         torch.manual_seed(seed)
         if cuda:
             cudnn.deterministic, cudnn.benchmark = True, False
@@ -159,7 +184,8 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         return X
 
     def _resolve_image_shape(self, shape_from_input):
-        declared = None if self.image_shape is None else tuple(int(v) for v in self.image_shape)
+        declared = (None if self.image_shape is None
+                    else positive_ints(self.image_shape, "image_shape"))
         if declared is not None:
             if len(declared) == 2:
                 declared = (1, *declared)

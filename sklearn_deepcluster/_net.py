@@ -78,6 +78,13 @@ class ClusteringNet(NeuralNet):
         Passed to :class:`skorch.NeuralNet`.
     """
 
+    #: The estimators pass ``module`` and ``criterion`` as instances, so they
+    #: are the very objects in ``module_`` and ``criterion_``. Pickled with
+    #: those (these are prefixes), they load through skorch's ``map_location``:
+    #: a net trained on a GPU unpickles on a machine without one, and its
+    #: weights are stored once.
+    cuda_dependent_attributes_ = ["module", "criterion"]
+
     def __init__(self, *args, loss_terms=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.loss_terms = loss_terms

@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import BaseDeepClustering, dry_run
+from ._base import BaseDeepClustering, output_width
 from ._net import take_rows
 from .ensemble import align_labels, vote
 from .losses.divergence import ddc_loss
@@ -292,12 +292,9 @@ class DDCClustering(BaseDeepClustering):
         else:
             body = (copy.deepcopy(architecture) if isinstance(architecture, nn.Module)
                     else architecture(self.n_features_in_, self.n_hidden))
-            return DDCNet(body, self._output_width(body), self.n_clusters)
+            width = output_width(body, self.n_features_in_, "architecture")
+            return DDCNet(body, width, self.n_clusters)
         return channels_last(he_init(DDCNet(body, n_hidden, self.n_clusters)))
-
-    def _output_width(self, body):
-        """Width of a user module's output, from a forward pass on zeros."""
-        return dry_run(body, self.n_features_in_, "architecture").shape[1]
 
     def _learning_rate(self):
         if self.lr is not None:

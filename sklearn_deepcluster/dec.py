@@ -12,7 +12,7 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 
-from ._base import BaseDeepClustering, dry_run
+from ._base import BaseDeepClustering, output_width, positive_ints
 from ._callbacks import PhaseSwitch, TargetRefresh
 from .losses.dec import kl_divergence, kmeans_loss, reconstruction_loss, target_distribution
 from .modules import ClusteringAutoencoder, ConvAutoencoder, MLPAutoencoder
@@ -366,7 +366,8 @@ class DECClustering(BaseDeepClustering):
     def _build_autoencoder(self):
         architecture = self._resolve_architecture()
         if architecture == "mlp":
-            return MLPAutoencoder(self.n_features_in_, tuple(self.hidden_dims),
+            return MLPAutoencoder(self.n_features_in_,
+                                  positive_ints(self.hidden_dims, "hidden_dims"),
                                   self._embedding_dim())
         if architecture == "conv":
             return ConvAutoencoder(self.image_shape_, self._embedding_dim())
@@ -382,11 +383,11 @@ class DECClustering(BaseDeepClustering):
         if not all(isinstance(part, nn.Module) for part in parts):
             raise ValueError(f"architecture={self.architecture!r} must have an `encoder` and "
                              "a `decoder` sub-module (see modules.MLPAutoencoder).")
-        width = dry_run(module.encoder, self.n_features_in_, "architecture's encoder").shape[1]
+        width = output_width(module.encoder, self.n_features_in_, "architecture's encoder")
         if width != self._embedding_dim():
             raise ValueError(f"architecture's encoder gives codes of width {width}, but "
                              f"embedding_dim={self._embedding_dim()}.")
-        out = dry_run(module.decoder, width, "architecture's decoder").shape[1]
+        out = output_width(module.decoder, width, "architecture's decoder")
         if out != self.n_features_in_:
             raise ValueError(f"architecture's decoder gives {out} features per sample; the "
                              f"input has {self.n_features_in_}.")

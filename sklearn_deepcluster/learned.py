@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._callbacks import LossTermScoring
-from ._base import BaseDeepClustering, as_tensor, resolve_device, seeded_torch
+from ._base import BaseDeepClustering, as_tensor, output_width, resolve_device, seeded_torch
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
@@ -443,10 +443,7 @@ class LearnedClusterer(BaseEstimator):
             module = ConvEmbedding(self.image_shape_)
             return module, module.out_features
         module = embedding(n_features) if isinstance(embedding, type) else copy.deepcopy(embedding)
-        module.eval()
-        with torch.no_grad():
-            width = module(torch.zeros(2, n_features)).shape[1]
-        return module.train(), width
+        return module, output_width(module, n_features, "embedding")
 
     def _augmentation(self):
         """The training-set augmentation, or None."""

@@ -1,5 +1,8 @@
 """scikit-learn's estimator checks, on tiny networks."""
 
+import io
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -41,3 +44,30 @@ def test_predictions_do_not_depend_on_sample_order(make_estimator, blobs):
     np.testing.assert_array_equal(est.predict(X[order]), est.predict(X)[order])
     for method in (est.transform, est.predict_proba):
         np.testing.assert_allclose(method(X[order]), method(X)[order], rtol=1e-5, atol=1e-6)
+
+
+class _TensorCounter(pickle.Unpickler):
+    """Counts the torch tensors a pickle holds outside skorch's device-mapped blob."""
+
+    def __init__(self, data):
+        super().__init__(io.BytesIO(data))
+        self.tensors = 0
+
+    def find_class(self, module, name):
+        if module.startswith("torch") and ("rebuild" in name or name == "_load_from_bytes"):
+            self.tensors += 1
+        return super().find_class(module, name)
+
+
+@pytest.mark.parametrize("make_estimator", [tiny_dec, tiny_triplet, tiny_ddc, tiny_learned])
+def test_pickle_maps_every_tensor_to_the_loading_device(make_estimator, blobs):
+    """Every tensor goes through skorch's map_location (a GPU fit loads on a CPU) once."""
+    X, y = blobs
+    est = make_estimator(n_clusters=3) if make_estimator is not tiny_learned else make_estimator()
+    est.fit(X, y)
+    data = pickle.dumps(est)
+    counter = _TensorCounter(data)
+    counter.load()
+    assert counter.tensors == 0
+    net = pickle.loads(data).net_
+    assert net.module is net.module_ and net.criterion is net.criterion_

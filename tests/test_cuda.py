@@ -4,7 +4,10 @@ Skipped where torch sees no CUDA device (as in CI); run on a GPU machine with
 ``python -m pytest tests/test_cuda.py``.
 """
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -94,3 +97,37 @@ def test_learned_clusterer_on_cuda():
     with warnings.catch_warnings():  # unpickled LSTM weights must be compacted again
         warnings.filterwarnings("error", message="RNN module weights are not part of single")
         np.testing.assert_array_equal(clone.predict(X_test[0]), est.predict(X_test[0]))
+
+
+LOAD_WITHOUT_CUDA = """
+import pickle, sys, warnings
+import numpy as np, torch
+assert not torch.cuda.is_available()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # skorch says it moves the net to the CPU
+    est = pickle.load(open(sys.argv[1], "rb"))
+X = np.load(sys.argv[2])
+labels = np.concatenate([est.predict(x) for x in X]) if X.ndim == 3 else est.predict(X)
+np.save(sys.argv[3], labels)
+"""
+
+
+@pytest.mark.parametrize("name", ["dec", "ddc", "triplet-dec", "learned"])
+def test_cuda_fit_unpickles_and_predicts_without_cuda(name, blobs, digit_images, tmp_path):
+    if name == "learned":
+        X, y = two_blob_sets(200)
+        est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
+                               max_iter=50, validation_fraction=0, optimizer=torch.optim.Adam,
+                               lr=1e-2, device="cuda", random_state=0).fit(X, y)
+        X = X[:5]
+        expected = np.concatenate([est.predict(x) for x in X])
+    else:
+        X, _ = digit_images if name == "triplet-dec" else blobs
+        est = UNSUPERVISED[name](n_clusters=3, device="cuda").fit(X)
+        expected = est.predict(X)
+    paths = [tmp_path / f for f in ("est.pkl", "X.npy", "labels.npy")]
+    paths[0].write_bytes(pickle.dumps(est))
+    np.save(paths[1], X)
+    subprocess.run([sys.executable, "-c", LOAD_WITHOUT_CUDA, *map(str, paths)], check=True,
+                   env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert clustering_accuracy(expected, np.load(paths[2])) > 0.95

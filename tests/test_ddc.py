@@ -3,6 +3,7 @@
 import math
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -232,6 +233,16 @@ def test_restarts_in_parallel_match_sequential(blobs):
     np.testing.assert_array_equal(parallel.labels_, sequential.labels_)
 
 
+def test_restarts_in_threads_match_sequential(blobs):
+    """torch's random generator is global: runs in threads must not share its draws."""
+    X, _ = blobs
+    sequential = tiny_ddc(n_clusters=3, n_init=4).fit(X)
+    for _ in range(2):
+        with joblib.parallel_config(backend="threading"):
+            threaded = tiny_ddc(n_clusters=3, n_init=4, n_jobs=4).fit(X)
+        np.testing.assert_allclose(threaded.run_losses_, sequential.run_losses_, rtol=1e-4)
+
+
 def test_same_seed_same_labels_and_global_state_untouched(blobs):
     X, _ = blobs
     check_same_seed_same_labels_and_global_state_untouched(
@@ -263,6 +274,9 @@ def test_user_module_class_and_instance(blobs):
     assert other.net_.module_.body is not instance
     with pytest.raises(ValueError, match="architecture does not run on input of 4 features"):
         tiny_ddc(n_clusters=3, architecture=Body(7, 5)).fit(X)
+    flat = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Flatten(0))
+    with pytest.raises(ValueError, match=r"shape \(n_samples, width\).*returned \(10,\)"):
+        tiny_ddc(n_clusters=3, architecture=flat).fit(X)
 
 
 @pytest.mark.parametrize("X, message", BAD_INPUT)

@@ -186,6 +186,10 @@ def test_user_module_and_callbacks(blobs):
     short_decoder.decoder = torch.nn.Linear(2, 3)
     with pytest.raises(ValueError, match="decoder gives 3 features per sample; the input has 4"):
         tiny_dec(n_clusters=3, architecture=short_decoder).fit(X)
+    images = AE(4, 2)
+    images.decoder = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Unflatten(1, (2, 2)))
+    with pytest.raises(ValueError, match=r"decoder must return .* returned \(2, 2, 2\)"):
+        tiny_dec(n_clusters=3, architecture=images).fit(X)
 
 
 def test_verbose_prints_progress_and_terms(blobs, capsys):
@@ -208,6 +212,10 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(lr=-1.0), "lr"),
     (dict(architecture="transformer"), "architecture"),
     (dict(image_shape=(1, 3, 3)), "image_shape"),
+    (dict(image_shape=(1, -2, -2)), "image_shape must hold positive integers"),
+    (dict(image_shape=(1, 2.7, 2)), "image_shape must hold positive integers"),
+    (dict(hidden_dims=(0,)), "hidden_dims must hold positive integers"),
+    (dict(hidden_dims=(8.5,)), "hidden_dims must hold positive integers"),
     (dict(architecture="conv"), "needs images"),
     (dict(standardize="yes"), "standardize"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),

@@ -221,6 +221,17 @@ def test_labelled_sets_and_images():
         tiny_learned(set_size=5).fit(X, y)
 
 
+def test_user_embedding_module(classes):
+    X, y = classes
+    est = tiny_learned(embedding=torch.nn.Linear(X.shape[1], 5)).fit(X, y)
+    assert est.predict(X[:8]).shape == (8,)
+    with pytest.raises(ValueError, match=f"embedding does not run on input of {X.shape[1]}"):
+        tiny_learned(embedding=torch.nn.Linear(X.shape[1] + 1, 5)).fit(X, y)
+    flat = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 5), torch.nn.Flatten(0))
+    with pytest.raises(ValueError, match=r"embedding must return a tensor of shape"):
+        tiny_learned(embedding=flat).fit(X, y)
+
+
 def test_same_seed_same_model_and_global_state_untouched(classes):
     X, y = classes
     state = torch.get_rng_state()
