@@ -107,7 +107,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # skorch says it moves the net to the CPU
     est = pickle.load(open(sys.argv[1], "rb"))
 X = np.load(sys.argv[2])
-labels = np.concatenate([est.predict(x) for x in X]) if X.ndim == 3 else est.predict(X)
+sets = hasattr(est, "predict_n_clusters")  # LearnedClusterer clusters one set per call
+labels = np.concatenate([est.predict(x) for x in X]) if sets else est.predict(X)
 np.save(sys.argv[3], labels)
 """
 

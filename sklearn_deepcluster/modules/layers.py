@@ -28,7 +28,8 @@ def as_images(x, image_shape):
     max-pooling run in oneDNN's channels-last kernels, which on CPU make a
     training step of our convolutional networks 1.3-1.6 times faster than the
     default NCHW order (torch 2.13; NCHW max-pooling alone is about ten times
-    slower).
+    slower). On a GPU the effect is mixed (on an H100, 0.87-1.32 times; see
+    ``benchmarks/results/memory_format_cuda.txt``).
     """
     return x.reshape(len(x), *image_shape).contiguous(memory_format=torch.channels_last)
 
