@@ -51,8 +51,9 @@ class TargetRefresh(Callback):
     ``refresh(net, X)`` recomputes the target (DEC's P of paper 001 eq. 4, or
     the hard assignments of the k-means loss) over **all** of ``X`` and
     returns the current hard labels. The fraction of labels that changed since
-    the previous refresh is recorded per epoch as ``label_change``; when it
-    falls below ``tol`` training stops once that epoch has ended, so every
+    the previous refresh is recorded as the epoch's ``label_change`` (the last
+    refresh of the epoch); when it falls below ``tol`` the targets are no
+    longer refreshed and training stops once that epoch has ended, so every
     other callback still sees its ``on_epoch_end`` (DEC's convergence
     criterion).
 
@@ -82,8 +83,8 @@ class TargetRefresh(Callback):
         self.converged_ = False
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if not training or not self.active(net):
-            return
+        if self.converged_ or not training or not self.active(net):
+            return  # once converged, the epoch ends on the targets that converged
         if self.iteration_ % self.update_interval == 0:
             labels = self.refresh(net, self.X_)
             if self.labels_ is not None:

@@ -99,6 +99,13 @@ def expected_same_cluster_share(set_size, max_clusters, min_per_cluster, width=0
             return shares.mean().item()
 
 
+def same_cluster_share(labels):
+    """``phi~`` of labelled sets ``(n_sets, n)``: the mean of ``y_ij`` over the pairs ``i < j``."""
+    n = labels.shape[1]
+    rows, cols = torch.triu_indices(n, n, offset=1)
+    return (labels[:, rows] == labels[:, cols]).double().mean().item()
+
+
 class SetBatchIterator:
     """Freshly sampled training sets: skorch's ``iterator_train`` (one epoch = ``n_batches``).
 

@@ -257,7 +257,14 @@ class DECClustering(BaseDeepClustering):
     momentum, as in IDEC. The reconstruction loss is the mean squared error
     per entry (eq. 1 divided by ``n * d``); the KL loss is averaged over
     samples. Training stops at the end of the epoch in which the label change
-    fell below ``tol``.
+    fell below ``tol`` (the targets are not refreshed again in that epoch).
+    Paper 001 (§5) trains its variants with SGD (learning rate 0.01, momentum
+    0.9, L2 regularisation); Adam at 1e-3 without weight decay is used here
+    for every variant. ``architecture="conv"`` is paper 004's network
+    ("architecture 7") trained with DEC's defaults above; paper 004's best
+    MNIST setting also changes the training: a 32-d code, batches of 32,
+    joint training (eq. 11 with alpha 0.05, i.e. ``reconstruction_weight``
+    19), target updates every 5 epochs and 30 KMeans restarts.
 
     DEC's own greedy layer-wise denoising pre-training (100 epochs per layer,
     20% dropout; ``benchmarks/dec_layerwise_pretraining_digits.py``) measured

@@ -20,7 +20,7 @@ from ._base import BaseDeepClustering, as_tensor, output_width, resolve_device, 
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
-                            sample_sets_from_classes)
+                            same_cluster_share, sample_sets_from_classes)
 from .losses.pairwise import (cluster_assignment_loss, cluster_count_loss, n_clusters_of,
                               pair_weights, pairwise_same_cluster_proba, same_cluster_targets)
 from .modules.set_network import ConvEmbedding, SetClusteringNetwork, fully_connected_embedding
@@ -519,7 +519,7 @@ class LearnedClusterer(BaseEstimator):
         with seeded_torch(seed, self.device_):
             X_train, y_train, valid = self._split(X, labels)
             if labels.ndim == 2:
-                phi = same_cluster_targets(y_train).mean().item()
+                phi = same_cluster_share(y_train)
                 if not 0 < phi < 1:
                     kind = "one cluster" if phi == 1 else "all singletons"
                     raise ValueError(f"Every labelled set is {kind}: the sets need pairs in "

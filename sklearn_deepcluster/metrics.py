@@ -102,8 +102,10 @@ def misclassification_rate(labels_true, labels_pred):
     the cluster assigned to it. The assignment is one-to-one, as in the
     authors' implementation: a class without a cluster (more classes than
     clusters) has all its samples wrong, and samples in a cluster without a
-    class (more clusters than classes) are wrong as well. Hence
-    ``MR = 1 - clustering_accuracy``.
+    class (more clusters than classes) are wrong as well. The best such
+    assignment is found exactly (Hungarian method), where the authors'
+    ``misclassification_rate_BV01`` searches it greedily and so may report a
+    higher rate. Hence ``MR = 1 - clustering_accuracy``.
 
     Parameters
     ----------

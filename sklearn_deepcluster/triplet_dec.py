@@ -210,7 +210,17 @@ class TripletDECClustering(DECClustering):
       candidate is used and counted in ``negative_fallback``. Augmentations
       are embedded with the encoder in inference mode (BatchNorm running
       statistics) and without gradient; the positive, one augmentation drawn
-      at random, is re-embedded with gradient.
+      at random, is re-embedded with gradient, in training mode: BatchNorm
+      normalises the positives with their own batch statistics and updates
+      its running statistics a second time per step.
+    - For the deeper network (colour or larger images) the paper uses
+      beta = 0.7, omega = 0.3 and a margin of 0.3 (§4.4); the defaults stay at
+      the shallow network's 0.8, 0.1 and 0.24 (set ``kl_weight``,
+      ``triplet_weight`` and ``margin`` for the paper's values).
+    - "Batch normalization to each layer" (§4.3) is applied to every layer
+      but the code layer and the decoder's output layer. The deeper
+      decoder's extra stride-1 transposed convolutions sit at its two
+      smallest sizes (the paper does not place them).
     - The triplet term starts with the clustering phase; pre-training is
       reconstruction only (§3.3, §4.3).
     - Transposed convolutions have stride 2, so the decoder reaches the

@@ -1,5 +1,7 @@
 """Behaviour of DECClustering and of the shared base, on tiny networks."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -11,10 +13,12 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
+from skorch.history import History
 
 from _shared_checks import (BAD_INPUT, check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
 from conftest import tiny_dec
+from sklearn_deepcluster._callbacks import TargetRefresh
 from sklearn_deepcluster.dec import global_mean_and_std
 from sklearn_deepcluster.metrics import clustering_accuracy
 
@@ -81,6 +85,22 @@ def test_tolerance_stops_clustering_early(blobs):
     est = tiny_dec(n_clusters=3, max_epochs=50, update_interval=2, tol=0.5).fit(X)
     assert est.n_iter_ < 3 + 50
     assert est.history_[-1]["label_change"] < 0.5
+
+
+def test_a_refresh_below_tol_ends_training_after_its_epoch():
+    """A later refresh in the same epoch must not undo the convergence."""
+    labels = iter([np.zeros(4), np.zeros(4), np.array([1, 0, 0, 0])])
+    refresh = TargetRefresh(update_interval=1, tol=0.1, refresh=lambda net, X: next(labels),
+                            active=lambda net: True)
+    net = SimpleNamespace(history=History())
+    refresh.on_train_begin(net, X=None)
+    net.history.new_epoch()
+    for _ in range(3):
+        refresh.on_batch_begin(net, training=True)
+    assert net.history[-1, "label_change"] == 0.0
+    net.history.new_epoch()
+    with pytest.raises(KeyboardInterrupt):
+        refresh.on_epoch_begin(net)
 
 
 @pytest.mark.parametrize("params", [

@@ -221,6 +221,14 @@ def test_labelled_sets_and_images():
         tiny_learned(set_size=5).fit(X, y)
 
 
+def test_phi_of_labelled_sets_is_the_share_of_same_cluster_pairs():
+    """Pairs i < j only (section IV): [0, 0, 1, 2] has 1 same-cluster pair of 6."""
+    sets = np.random.RandomState(0).rand(10, 4, 2).astype(np.float32)
+    est = tiny_learned(set_size=None, max_clusters=3, max_iter=1, validation_fraction=0)
+    est.fit(sets, np.tile([0, 0, 1, 2], (10, 1)))
+    assert est.expected_same_cluster_ == pytest.approx(1 / 6)
+
+
 def test_user_embedding_module(classes):
     X, y = classes
     est = tiny_learned(embedding=torch.nn.Linear(X.shape[1], 5)).fit(X, y)
@@ -270,6 +278,8 @@ def test_bad_input_gets_a_clear_error(classes):
         tiny_learned().fit(sets, np.zeros((4, 6), int))
     with pytest.raises(ValueError, match="Every labelled set is one cluster"):
         tiny_learned(set_size=None).fit(sets, np.zeros((4, 6), int))
+    with pytest.raises(ValueError, match="Every labelled set is all singletons"):
+        tiny_learned(set_size=None, max_clusters=6).fit(sets, np.tile(np.arange(6), (4, 1)))
     with pytest.raises(ValueError, match="max_clusters"):
         tiny_learned(max_clusters=1).fit(X, y)
     est = tiny_learned().fit(X, y)

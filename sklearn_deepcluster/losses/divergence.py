@@ -34,7 +34,9 @@ def gaussian_kernel(hidden, sigma=0.15):
     implementation of DDC); read literally, the paper's "15% of the median
     pairwise distance" would give a kernel about 2.6 times narrower, which
     measured worse (see :class:`~sklearn_deepcluster.DDCClustering`, Notes).
-    The median is a constant for the gradient.
+    The median is a constant for the gradient; with an even number of pairs
+    it is the lower of the two middle values (``torch.median``), which for a
+    batch of 100 (4,950 pairs) is next to the exact one.
 
     Parameters
     ----------
@@ -132,7 +134,8 @@ def ddc_loss(hidden, assignments, sigma=0.15, weights=(1.0, 1.0, 1.0)):
     assignments : tensor of shape (n, k)
         Softmax output.
     sigma : float, default=0.15
-        Kernel width relative to the median pairwise distance.
+        Squared kernel width relative to the median squared pairwise
+        distance (see :func:`gaussian_kernel`).
     weights : tuple of 3 float, default=(1.0, 1.0, 1.0)
 
     Returns

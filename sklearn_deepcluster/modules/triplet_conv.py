@@ -51,8 +51,10 @@ class TripletConvAutoencoder(nn.Module):
     connected layer to the code. The decoder mirrors it: a fully connected
     layer (BatchNorm, ReLU) and three 3x3 stride-2 transposed convolutions,
     the last one linear, back to the exact input size. The deeper variant
-    adds a stride-1 convolution before each of the first two poolings and
-    the mirrored stride-1 transposed convolutions. Weights are Xavier
+    adds a stride-1 convolution before each of the first two poolings (at
+    the full and half sizes) and two stride-1 transposed convolutions in the
+    decoder, each before an upsampling to the half and full sizes (so at the
+    quarter and half sizes: not an exact mirror). Weights are Xavier
     initialised.
 
     Parameters
