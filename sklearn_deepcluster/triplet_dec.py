@@ -142,14 +142,19 @@ class TripletDECClustering(DECClustering):
     pretrained : DECClustering, default=None
         A fitted estimator whose autoencoder is reused instead of pre-training
         (wrapped in ``sklearn.frozen.FrozenEstimator`` for ``GridSearchCV``).
-    kl_weight : float, default=0.8
-        beta of eq. (7), the weight of L_c.
+    kl_weight : float or None, default=None
+        beta of eq. (7), the weight of L_c. None: the paper's value for the
+        network (§4.4): 0.8 for the shallow network (and the MLP variant),
+        0.7 for the deeper one.
     entropy_weight : float, default=0.01
         gamma of eq. (7), the weight of L_b.
-    triplet_weight : float, default=0.1
-        omega of eq. (7), the weight of L_t; 0 skips forming triplets.
-    margin : float, default=0.24
-        The margin of eq. (5) (0.24 for the shallow network, §4.4).
+    triplet_weight : float or None, default=None
+        omega of eq. (7), the weight of L_t; 0 skips forming triplets. None:
+        0.1 for the shallow network (and the MLP variant), 0.3 for the deeper
+        one (§4.4).
+    margin : float or None, default=None
+        The margin of eq. (5). None: 0.24 for the shallow network (and the
+        MLP variant), 0.3 for the deeper one (§4.4).
     n_augmentations : int, default=10
         Augmentations per anchor (Algorithm 1).
     augmentations : tuple of str, default=AUGMENTATIONS
@@ -213,10 +218,6 @@ class TripletDECClustering(DECClustering):
       at random, is re-embedded with gradient, in training mode: BatchNorm
       normalises the positives with their own batch statistics and updates
       its running statistics a second time per step.
-    - For the deeper network (colour or larger images) the paper uses
-      beta = 0.7, omega = 0.3 and a margin of 0.3 (§4.4); the defaults stay at
-      the shallow network's 0.8, 0.1 and 0.24 (set ``kl_weight``,
-      ``triplet_weight`` and ``margin`` for the paper's values).
     - "Batch normalization to each layer" (§4.3) is applied to every layer
       but the code layer and the decoder's output layer. The deeper
       decoder's extra stride-1 transposed convolutions sit at its two
@@ -278,10 +279,10 @@ class TripletDECClustering(DECClustering):
         **DECClustering._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
-        "kl_weight": [Interval(Real, 0, None, closed="left")],
+        "kl_weight": [Interval(Real, 0, None, closed="left"), None],
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
-        "triplet_weight": [Interval(Real, 0, None, closed="left")],
-        "margin": [Interval(Real, 0, None, closed="left")],
+        "triplet_weight": [Interval(Real, 0, None, closed="left"), None],
+        "margin": [Interval(Real, 0, None, closed="left"), None],
         "n_augmentations": [Interval(Integral, 1, None, closed="left")],
         "augmentations": [tuple, list],
     }
@@ -293,8 +294,8 @@ class TripletDECClustering(DECClustering):
                  hidden_dims=(500, 500, 2000), embedding_dim=None, standardize=True,
                  alpha=1.0, pretrain_epochs=None, corruption=0.0, max_epochs=100,
                  update_interval=140, tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl",
-                 final_kmeans=False, pretrained=None, kl_weight=0.8, entropy_weight=0.01,
-                 triplet_weight=0.1, margin=0.24, n_augmentations=10, augmentations=AUGMENTATIONS,
+                 final_kmeans=False, pretrained=None, kl_weight=None, entropy_weight=0.01,
+                 triplet_weight=None, margin=None, n_augmentations=10, augmentations=AUGMENTATIONS,
                  batch_size=256, lr=1e-3, device="cpu", random_state=None, verbose=0,
                  callbacks=None, n_init=1, n_jobs=None):
         super().__init__(
@@ -341,6 +342,13 @@ class TripletDECClustering(DECClustering):
                    and not needs_deep_network(self.image_shape_))
         return 64 if shallow else 10
 
+    def _paper_weights(self):
+        """(beta, omega, margin): those given, else §4.4's for the network used."""
+        deep = self._resolve_architecture() == "conv" and needs_deep_network(self.image_shape_)
+        paper = (0.7, 0.3, 0.3) if deep else (0.8, 0.1, 0.24)
+        given = (self.kl_weight, self.triplet_weight, self.margin)
+        return tuple(p if g is None else g for g, p in zip(given, paper))
+
     def _build_module(self):
         image_shape = self.image_shape_ or (1, 1, self.n_features_in_)
         return TripletClusteringAutoencoder(
@@ -353,8 +361,9 @@ class TripletDECClustering(DECClustering):
                 "negative_fallback")
 
     def _build_criterion(self):
-        return TripletDECLoss(self.clustering_loss, self.reconstruction_weight, self.kl_weight,
-                              self.entropy_weight, self.triplet_weight, self.margin)
+        kl_weight, triplet_weight, margin = self._paper_weights()
+        return TripletDECLoss(self.clustering_loss, self.reconstruction_weight, kl_weight,
+                              self.entropy_weight, triplet_weight, margin)
 
     def _n_pretrain_epochs(self):
         return self.pretrain_epochs_
@@ -362,7 +371,7 @@ class TripletDECClustering(DECClustering):
     def _method_callbacks(self):
         switch = partial(start_triplet_clustering, n_clusters=self.n_clusters,
                          reconstruction_weight=self.reconstruction_weight,
-                         form_triplets=self.triplet_weight > 0)
+                         form_triplets=self._paper_weights()[1] > 0)
         return [
             PhaseSwitch(self._n_pretrain_epochs(), switch),
             TargetRefresh(self.update_interval, self.tol, refresh_target, in_clustering_phase),
@@ -376,5 +385,5 @@ class TripletDECClustering(DECClustering):
     def _unsupervised_loss(self, net, X):
         """beta L_c + alpha L_r + gamma L_b on all of X (L_t is stochastic and left out)."""
         clustering, reconstruction, q = self._terms_on_all_data(net, X)
-        return (self.kl_weight * clustering + self.reconstruction_weight * reconstruction
+        return (self._paper_weights()[0] * clustering + self.reconstruction_weight * reconstruction
                 + self.entropy_weight * balance_loss(q).item())

@@ -203,6 +203,25 @@ def test_default_code_size_is_the_papers(architecture, image_shape, expected):
     assert given.transform(X[:2]).shape == (2, 5)
 
 
+@pytest.mark.parametrize("architecture, image_shape, expected", [
+    ("conv", (1, 8, 8), (0.8, 0.1, 0.24)),   # shallow network (§4.4)
+    ("conv", (3, 8, 8), (0.7, 0.3, 0.3)),    # deeper network (§4.4)
+    ("mlp", (3, 8, 8), (0.8, 0.1, 0.24)),
+])
+def test_default_loss_weights_and_margin_are_the_papers(architecture, image_shape, expected):
+    X = np.random.default_rng(0).random((40, *image_shape), dtype=np.float32)
+    est = tiny_triplet(n_clusters=3, architecture=architecture, hidden_dims=(8,),
+                       pretrain_epochs=1, max_epochs=1, batch_size=20).fit(X)
+    criterion = est.net_.criterion_
+    assert (criterion.kl_weight, criterion.triplet_weight, criterion.margin) == expected
+    given = tiny_triplet(n_clusters=3, architecture=architecture, hidden_dims=(8,),
+                         pretrain_epochs=1, max_epochs=1, batch_size=20, kl_weight=0.5,
+                         margin=1.0).fit(X)
+    criterion = given.net_.criterion_
+    assert (criterion.kl_weight, criterion.triplet_weight, criterion.margin) == (
+        0.5, expected[1], 1.0)
+
+
 def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
     X, _ = digit_images
     original = X.copy()
