@@ -98,8 +98,13 @@ def _load(filename, data_home, return_X_y):
             f"that holds it with the data_home argument or the {_ENV_VAR} "
             f"environment variable."
         )
-    with np.load(path) as npz:
-        X, y = npz["X"], npz["y"]
+    try:
+        with np.load(path) as npz:
+            X, y = npz["X"], npz["y"]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"{path!r} is not an .npz file holding arrays X and y ({exc}).") from exc
+    if len(X) != len(y):
+        raise ValueError(f"{path!r} holds {len(X)} samples in X but {len(y)} labels in y.")
     if return_X_y:
         return X, y
     return Bunch(data=X, target=y, images=X, DESCR=_DESCR[filename])
@@ -451,6 +456,8 @@ def make_imbalanced(X, y, retention=0.1, random_state=None):
     check_scalar(
         retention, "retention", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="right"
     )
+    if isinstance(retention, bool) or np.isnan(retention):  # both pass check_scalar
+        raise ValueError(f"retention must be a number in (0, 1], got {retention!r}.")
     rng = check_random_state(random_state)
     classes, class_index = np.unique(y, return_inverse=True)
     rates = np.linspace(retention, 1.0, len(classes))

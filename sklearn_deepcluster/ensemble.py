@@ -8,9 +8,12 @@ Hungarian method (paper 000 section 4.5, after Strehl and Ghosh, 2002), and
 the first one (DDC-VOTE). Both work on the labels of any clusterer.
 """
 
+from numbers import Integral
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics.cluster import contingency_matrix
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 __all__ = ["align_labels", "vote"]
@@ -18,9 +21,9 @@ __all__ = ["align_labels", "vote"]
 
 def _check_integer_labels(labels, name):
     labels = column_or_1d(labels, input_name=name)
-    if not np.issubdtype(labels.dtype, np.integer):
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):  # [] is float64 to numpy
         raise ValueError(f"{name} must hold integer cluster ids, got dtype {labels.dtype}.")
-    return labels
+    return labels.astype(np.int64, copy=False)  # mixed or small int types would not add up
 
 
 def align_labels(labels, reference, *, n_clusters=None, return_mapping=False):
@@ -65,6 +68,7 @@ def align_labels(labels, reference, *, n_clusters=None, return_mapping=False):
         ref_ids, ref_inverse = np.unique(reference, return_inverse=True)
         table = contingency_matrix(inverse, ref_inverse)
     else:
+        check_scalar(n_clusters, "n_clusters", Integral, min_val=1)
         if labels.size and (min(labels.min(), reference.min()) < 0
                             or max(labels.max(), reference.max()) >= n_clusters):
             raise ValueError(f"labels and reference must lie in 0..{n_clusters - 1}.")
@@ -73,7 +77,7 @@ def align_labels(labels, reference, *, n_clusters=None, return_mapping=False):
         table = np.zeros((n_clusters, n_clusters), dtype=np.int64)
         np.add.at(table, (labels, reference), 1)
     rows, cols = linear_sum_assignment(table, maximize=True)
-    new_ids = np.empty(len(ids), dtype=np.result_type(labels.dtype, reference.dtype))
+    new_ids = np.empty(len(ids), dtype=np.int64)
     new_ids[rows] = ref_ids[cols]
     unmatched = np.setdiff1d(np.arange(len(ids)), rows)
     start = (ref_ids.max() + 1) if len(ref_ids) else 0
@@ -112,6 +116,8 @@ def vote(label_sets, *, align=True, n_clusters=None):
     >>> vote([[0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]])
     array([0, 0, 1, 1])
     """
+    if n_clusters is not None:
+        check_scalar(n_clusters, "n_clusters", Integral, min_val=1)
     sets = [_check_integer_labels(s, "label_sets") for s in label_sets]
     if not sets:
         raise ValueError("vote needs at least one labelling.")

@@ -41,8 +41,15 @@ def _history_columns(history):
             names.append(key)
     first = [name for name in ("train_loss", "valid_loss") if name in names]
     names = first + [name for name in names if name not in first]
-    return [name for name in names
-            if not np.all(np.isnan([float(row.get(name, np.nan)) for row in history]))]
+    return [name for name in names if not np.all(np.isnan(_column(history, name)))]
+
+
+def _column(history, name):
+    """The values of ``name`` per epoch as floats, NaN where missing or None."""
+    values = [row.get(name) for row in history]
+    if not all(v is None or _is_number(v) for v in values):
+        raise ValueError(f"History column {name!r} is not numeric: nothing to plot.")
+    return np.array([np.nan if v is None else float(v) for v in values])
 
 
 def plot_history(estimator, terms=None, *, logy=False, figsize=None):
@@ -59,7 +66,7 @@ def plot_history(estimator, terms=None, *, logy=False, figsize=None):
         Any estimator of this package after ``fit``, or its ``history_``:
         one dict per epoch with ``epoch``, ``train_loss``, the loss terms
         and possibly ``phase``.
-    terms : sequence of str, default=None
+    terms : str or sequence of str, default=None
         Columns to plot. None: every numeric column (``train_loss`` and
         ``valid_loss`` first, then the method's terms and diagnostics such
         as DEC's ``label_change``) that is not NaN in every epoch.
@@ -101,7 +108,7 @@ def plot_history(estimator, terms=None, *, logy=False, figsize=None):
     if terms is None:
         terms = _history_columns(history)
     else:
-        terms = list(terms)
+        terms = [terms] if isinstance(terms, str) else list(terms)
         unknown = [t for t in terms if not any(t in row for row in history)]
         if unknown:
             raise ValueError(f"Unknown history columns {unknown}; available: "
@@ -118,7 +125,7 @@ def plot_history(estimator, terms=None, *, logy=False, figsize=None):
                              layout="constrained")
     axes = axes[:, 0]
     for ax, term in zip(axes, terms):
-        values = np.array([float(row.get(term, np.nan)) for row in history])
+        values = _column(history, term)
         ax.plot(epochs, values, marker="." if len(epochs) <= 50 else None)
         ax.set_title(term, fontsize="medium")
         if logy:
@@ -160,8 +167,8 @@ def plot_embedding(estimator, X, y=None, *, ax=None, show_centers=True, **scatte
     ax : matplotlib Axes, default=None
         Where to draw; None creates a new figure.
     show_centers : bool, default=True
-        Mark ``cluster_centers_`` when the estimator has them (projected with
-        the same PCA).
+        Mark ``cluster_centers_`` when the estimator has them and they are as
+        wide as the embedding (projected with the same PCA).
     **scatter_kws
         Passed to :meth:`matplotlib.axes.Axes.scatter` (e.g. ``s``, ``cmap``).
 
@@ -190,14 +197,13 @@ def plot_embedding(estimator, X, y=None, *, ax=None, show_centers=True, **scatte
                         "an estimator with a learned embedding.")
     Z = np.asarray(estimator.transform(X), dtype=float)
     centers = getattr(estimator, "cluster_centers_", None) if show_centers else None
+    if centers is not None and np.ndim(centers) == 2 and centers.shape[1] != Z.shape[1]:
+        centers = None  # not in the embedding space (e.g. KMeans: centres of the input)
     axis_names = ("z1", "z2")
     if Z.shape[1] > 2:
         pca = PCA(n_components=2).fit(Z)
         Z = pca.transform(Z)
-        if centers is not None and centers.shape[1] == pca.n_features_in_:
-            centers = pca.transform(centers)
-        else:
-            centers = None
+        centers = None if centers is None else pca.transform(centers)
         axis_names = ("PC 1 of the embedding", "PC 2 of the embedding")
     elif Z.shape[1] == 1:
         Z = np.column_stack([Z[:, 0], np.zeros(len(Z))])

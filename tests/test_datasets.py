@@ -97,6 +97,18 @@ def test_missing_file_message(tmp_path, monkeypatch):
         load_mnist()
 
 
+def test_malformed_file_message(tmp_path):
+    (tmp_path / "mnist.npz").write_text("not an archive")
+    np.savez(tmp_path / "usps.npz", X=np.zeros((3, 16, 16)))
+    np.savez(tmp_path / "coil100.npz", X=np.zeros((3, 4)), y=np.zeros(2, int))
+    with pytest.raises(ValueError, match="mnist.npz' is not an .npz file holding arrays X and y"):
+        load_mnist(data_home=tmp_path)
+    with pytest.raises(ValueError, match="usps.npz' is not an .npz file holding arrays X and y"):
+        load_usps(data_home=tmp_path)
+    with pytest.raises(ValueError, match="holds 3 samples in X but 2 labels in y"):
+        load_coil100(data_home=tmp_path)
+
+
 def test_loader_parameter_errors(tmp_path):
     with pytest.raises(ValueError, match="variant must be"):
         load_usps(variant="7291", data_home=tmp_path)
@@ -224,7 +236,7 @@ def test_imbalanced_retention_one_keeps_everything():
     assert_array_equal(y_sub, y)
 
 
-@pytest.mark.parametrize("retention", [0.0, 1.5, -0.1])
+@pytest.mark.parametrize("retention", [0.0, 1.5, -0.1, float("nan"), True])
 def test_imbalanced_retention_errors(retention):
     with pytest.raises(ValueError, match="retention"):
         make_imbalanced(np.ones((4, 2)), [0, 0, 1, 1], retention=retention)

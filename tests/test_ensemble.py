@@ -46,6 +46,18 @@ def test_align_labels_checks_its_input():
         align_labels([0.5, 1.0], [0, 1])
     with pytest.raises(ValueError, match="inconsistent"):
         align_labels([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="n_clusters == 0"):
+        align_labels([0, 1], [1, 0], n_clusters=0)
+    with pytest.raises(TypeError, match="n_clusters must be an instance of int"):
+        vote([[0, 1], [1, 0]], n_clusters=2.0)
+
+
+def test_aligned_labels_are_int64_whatever_the_input_types():
+    aligned = align_labels(np.array([0, 1], np.uint64), np.array([1, 0]))
+    assert aligned.dtype == np.int64 and aligned.tolist() == [1, 0]
+    fresh = align_labels(np.array([0, 1, 2], np.int8), np.full(3, 127, np.int8))
+    assert fresh.tolist() == [127, 128, 129]  # no int8 overflow
+    assert align_labels([], []).shape == (0,)
 
 
 def test_vote_majority_after_alignment():

@@ -88,6 +88,26 @@ def test_plot_embedding_errors(fitted):
         plotting.plot_embedding(object(), X)
 
 
+def test_plot_embedding_leaves_out_centres_outside_the_embedding():
+    from sklearn.cluster import KMeans
+    X = np.random.default_rng(0).random((30, 4))
+    kmeans = KMeans(2, n_init=1, random_state=0).fit(X)  # 2-d distances, 4-d centres
+    assert len(plotting.plot_embedding(kmeans, X).collections) == 1  # the points only
+    plt.close("all")
+
+
+def test_plot_history_reads_none_as_missing_and_a_lone_term():
+    history = [{"epoch": 1, "train_loss": 1.0, "valid_loss": None, "phase": "a"},
+               {"epoch": 2, "train_loss": 0.5, "valid_loss": 0.3, "phase": "a"}]
+    fig = plotting.plot_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["train_loss", "valid_loss"]
+    assert [ax.get_title() for ax in plotting.plot_history(history, "valid_loss").axes] == [
+        "valid_loss"]
+    with pytest.raises(ValueError, match="'phase' is not numeric"):
+        plotting.plot_history(history, ["phase"])
+    plt.close("all")
+
+
 def test_missing_matplotlib_message(fitted, monkeypatch):
     real_import = builtins.__import__
 
