@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from torch import nn
 from joblib import Parallel, delayed
 from skorch.callbacks import ProgressBar
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
@@ -58,6 +59,9 @@ def output_width(module, n_features, what):
     ``(n, n_features)`` input, on the device its parameters are on, and
     return a tensor of shape ``(n, width)``.
     """
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"{what} must be a torch.nn.Module or a class that builds one, got "
+                         f"{type(module).__name__}.")
     was_training = module.training
     device = next(module.parameters(), torch.empty(0)).device  # a user's module may be on a GPU
     module.eval()

@@ -90,12 +90,17 @@ class RecalibrateBatchNorm(Callback):
             m.reset_running_stats()
             m.momentum = None
         net.module_.train()
-        batches = net.get_iterator(net.get_dataset(X, y), training=True)
+        dataset, done = net.get_dataset(X, y), 0
         with torch.no_grad():
-            for i, (xb, _) in enumerate(batches):
-                if i == self.n_batches:
+            while done < self.n_batches:  # an "epoch" of the iterator may be shorter
+                before = done
+                for xb, _ in net.get_iterator(dataset, training=True):
+                    net.module_(xb.to(net.device))
+                    done += 1
+                    if done == self.n_batches:
+                        break
+                if done == before:
                     break
-                net.module_(xb.to(net.device))
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
         net.module_.eval()
@@ -111,6 +116,24 @@ class SetAugmentation:
     def __call__(self, x, generator):
         images = x.reshape(-1, *self.image_shape)
         return augment(images, generator, self.names).reshape(x.shape)
+
+
+class SetsByIndex:
+    """Sets ``examples[index[s]]``, gathered only when a batch of them is taken.
+
+    Stands for the dense ``(n_sets, set_size, n_features)`` array of sampled
+    validation sets, which for large images would take gigabytes.
+    """
+
+    def __init__(self, examples, index):
+        self.examples = examples
+        self.index = index
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, rows):
+        return self.examples[self.index[rows]]
 
 
 class HeldOutSets:
@@ -184,7 +207,8 @@ class LearnedClusterer(BaseEstimator):
         ``N``, sets per mini-batch (200 in section VI-A).
     max_iter : int, default=20000
         Training iterations (mini-batches), rounded down to a multiple of
-        ``validation_interval``.
+        ``validation_interval``; fewer than ``validation_interval`` are all
+        run, with one validation after them.
     validation_interval : int, default=100
         Iterations between two evaluations on the validation sets (one skorch
         epoch).
@@ -485,7 +509,7 @@ class LearnedClusterer(BaseEstimator):
         index, set_labels = sample_sets_from_classes(
             class_members(y_valid), N_VALIDATION_SETS, self.set_size_, self.max_clusters,
             self.min_per_cluster)
-        return X[~is_valid], remap[labels[~is_valid]], (X_valid[index], set_labels)
+        return X[~is_valid], remap[labels[~is_valid]], (SetsByIndex(X_valid, index), set_labels)
 
     # -------------------------------------------------------------------- fit
     def fit(self, X, y=None):
@@ -533,6 +557,7 @@ class LearnedClusterer(BaseEstimator):
             self.net_ = self._build_net(valid)
             self.net_.initialize()
             self.net_.partial_fit(X_train, y=y_train)
+        self.net_.train_split = None  # the validation sets are not part of the fitted model
         self.history_ = [{k: v for k, v in row.items() if k != "batches"}
                          for row in self.net_.history]
         self.n_iter_ = len(self.history_) * self._batches_per_epoch()
@@ -552,7 +577,7 @@ class LearnedClusterer(BaseEstimator):
             callbacks.append(EarlyStopping(
                 patience=max(1, math.ceil(self.n_iter_no_change / per_epoch)), threshold=0,
                 load_best=True, sink=print if self.verbose else _silent))
-        callbacks.append(RecalibrateBatchNorm(min(per_epoch, N_RECALIBRATION_BATCHES)))
+        callbacks.append(RecalibrateBatchNorm(N_RECALIBRATION_BATCHES))
         callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or ())]
         if self.verbose:
             callbacks.append(ProgressBar())

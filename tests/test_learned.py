@@ -2,6 +2,7 @@
 
 import math
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import (class_members, expected_same_cluster_share,
                                                sample_cluster_sizes, sample_sets_from_classes)
-from sklearn_deepcluster.learned import LearnedClusteringLoss
+from sklearn_deepcluster.learned import LearnedClusteringLoss, RecalibrateBatchNorm
 from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluster_count_loss,
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
@@ -229,8 +230,31 @@ def test_phi_of_labelled_sets_is_the_share_of_same_cluster_pairs():
     assert est.expected_same_cluster_ == pytest.approx(1 / 6)
 
 
+def test_recalibration_uses_its_batches_whatever_the_epoch_length():
+    class Counting(torch.nn.BatchNorm1d):
+        calls = 0
+
+        def forward(self, x):
+            Counting.calls += 1
+            return super().forward(x)
+
+    module = Counting(2)
+    net = SimpleNamespace(module_=module, device="cpu", get_dataset=lambda X, y: None,
+                          get_iterator=lambda dataset, training: [(torch.randn(4, 2), None)] * 3)
+    RecalibrateBatchNorm(7).on_train_end(net)
+    assert Counting.calls == 7 and not module.training
+
+
+def test_fitted_model_keeps_no_validation_sets(classes):
+    X, y = classes
+    est = tiny_learned(validation_fraction=0.5, max_iter=2, validation_interval=1).fit(X, y)
+    assert est.validation_classes_ is not None and est.net_.train_split is None
+
+
 def test_user_embedding_module(classes):
     X, y = classes
+    with pytest.raises(ValueError, match="embedding must be a torch.nn.Module"):
+        tiny_learned(embedding=int).fit(X, y)
     est = tiny_learned(embedding=torch.nn.Linear(X.shape[1], 5)).fit(X, y)
     assert est.predict(X[:8]).shape == (8,)
     with pytest.raises(ValueError, match=f"embedding does not run on input of {X.shape[1]}"):
