@@ -1,14 +1,16 @@
 # One command per job on a fresh machine: `make demo`, `make test`.
 # torch==2.13.0 is installed before the package so that its `torch>=` requirement
-# is already met (an unpinned torch would pull the CUDA build); PyTorch's CPU index
-# offers 2.13.0+cpu, which pip prefers to PyPI's Linux wheel with its CUDA libraries.
+# is already met (an unpinned torch would pull the CUDA build). Where the pinned
+# version is not already a CPU wheel (PyPI's Linux wheel pulls CUDA libraries):
+#   make demo TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
 VENV ?= .venv
 PY := $(VENV)/bin/python
+TORCH_INDEX ?=
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_INDEX)
 	$(PY) -m pip install --quiet -e ".[test,plot,docs]"
 	touch $@
 
