@@ -335,17 +335,20 @@ class TripletDECClustering(DECClustering):
             return TripletConvAutoencoder(self.image_shape_, self._embedding_dim())
         return super()._build_autoencoder()
 
+    def _network(self):
+        """``"shallow"`` or ``"deep"`` for §4.3's conv networks, else ``"other"``."""
+        if self._resolve_architecture() != "conv":
+            return "other"
+        return "deep" if needs_deep_network(self.image_shape_) else "shallow"
+
     def _embedding_dim(self):
         if self.embedding_dim is not None:
             return self.embedding_dim
-        shallow = (self._resolve_architecture() == "conv"
-                   and not needs_deep_network(self.image_shape_))
-        return 64 if shallow else 10
+        return 64 if self._network() == "shallow" else 10
 
     def _paper_weights(self):
         """(beta, omega, margin): those given, else §4.4's for the network used."""
-        deep = self._resolve_architecture() == "conv" and needs_deep_network(self.image_shape_)
-        paper = (0.7, 0.3, 0.3) if deep else (0.8, 0.1, 0.24)
+        paper = (0.7, 0.3, 0.3) if self._network() == "deep" else (0.8, 0.1, 0.24)
         given = (self.kl_weight, self.triplet_weight, self.margin)
         return tuple(p if g is None else g for g, p in zip(given, paper))
 
@@ -385,5 +388,5 @@ class TripletDECClustering(DECClustering):
     def _unsupervised_loss(self, net, X):
         """beta L_c + alpha L_r + gamma L_b on all of X (L_t is stochastic and left out)."""
         clustering, reconstruction, q = self._terms_on_all_data(net, X)
-        return (self._paper_weights()[0] * clustering + self.reconstruction_weight * reconstruction
+        return (net.criterion_.kl_weight * clustering + self.reconstruction_weight * reconstruction
                 + self.entropy_weight * balance_loss(q).item())

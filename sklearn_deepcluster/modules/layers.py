@@ -26,7 +26,7 @@ def as_images(x, image_shape):
     The values are those of ``x.reshape(n, C, H, W)``; only the memory order
     differs. With weights stored by :func:`channels_last`, convolutions and
     max-pooling run in oneDNN's channels-last kernels, which on CPU make a
-    training step of our convolutional networks 1.3-1.6 times faster than the
+    training step of our convolutional networks 1.2-1.7 times faster than the
     default NCHW order (torch 2.13; NCHW max-pooling alone is about ten times
     slower). On a GPU the effect is mixed (on an H100, 0.87-1.32 times; see
     ``benchmarks/results/memory_format_cuda.txt``).
