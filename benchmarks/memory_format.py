@@ -3,8 +3,9 @@
 Our convolutional networks view their flat input as channels-last images and
 store their convolution weights channels-last
 (:func:`sklearn_deepcluster.modules.layers.as_images`). This script times a
-training step (Adam, batch of ``--batch-size`` random rows) of each network in
-both orders, then a whole one-epoch ``DDCClustering`` fit on MNIST images. The
+max-pooling layer alone, then a training step (Adam, a batch of random rows of
+the size each estimator trains with) of each network in both orders, then a
+whole one-epoch ``DDCClustering`` fit on MNIST images. The
 NCHW variant is the same code with the view patched back to a plain reshape
 and the weights converted back to contiguous (NCHW) order. Each timing is the
 median over ``--rounds`` alternating rounds of ``--steps`` steps (fits: one
@@ -87,6 +88,19 @@ def step_seconds(make, batch_size, channels_last, device, steps):
     return (time.perf_counter() - start) / steps
 
 
+def pooling_seconds(channels_last, device, steps):
+    """Forward 2x2 max-pooling of DDC's first feature maps, (100, 32, 24, 24)."""
+    x = torch.rand(100, 32, 24, 24, device=device).contiguous(
+        memory_format=memory_format(channels_last))
+    torch.nn.functional.max_pool2d(x, 2)
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        torch.nn.functional.max_pool2d(x, 2)
+    synchronize(device)
+    return (time.perf_counter() - start) / steps
+
+
 def ddc_fit_seconds(X, channels_last, device):
     use_memory_format(channels_last)
     est = DDCClustering(10, max_epochs=1, device=device, random_state=0)
@@ -120,6 +134,8 @@ def main():
     args = parser.parse_args()
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
+    compare("max-pooling (100, 32, 24, 24) alone",
+            lambda cl: pooling_seconds(cl, args.device, args.steps), args.rounds)
     for name, (make, batch_size) in NETWORKS.items():
         compare(f"{name}, step of {batch_size}",
                 lambda cl: step_seconds(make, batch_size, cl, args.device, args.steps),
