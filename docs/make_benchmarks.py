@@ -35,7 +35,9 @@ machine and date recorded in the file; data in ``SKLEARN_DEEPCLUSTER_DATA``).
 writes ``<name>.json`` (one record per fit) and the table ``<name>.md``
 (mean ± standard deviation over the seeds; ``fit s`` is the mean fit time in
 seconds, ``peak MB`` the largest peak resident memory). ``n`` is the number
-of samples clustered; a value below the data set's size is a random subset.
+of samples clustered; a value below the data set's size is a random subset
+(``--n-samples``), made imbalanced as in Das et al. §4.5 where ``r_min`` is
+given.
 ACC is :func:`~sklearn_deepcluster.metrics.clustering_accuracy`; MR and BBN
 (learned clusterer) are :func:`~sklearn_deepcluster.metrics.misclassification_rate`
 and :func:`~sklearn_deepcluster.metrics.bbn_score`.

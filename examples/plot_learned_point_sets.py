@@ -37,7 +37,7 @@ model = LearnedClusterer(max_clusters=max_clusters, n_layers=2, hidden_size=64,
 
 X_new, y_new = make_point_sets(n_sets=4, n_points=n_points, max_clusters=max_clusters,
                                random_state=2)
-fig, axes = plt.subplots(2, 4, figsize=(12, 5.6), height_ratios=(3, 1.4),
+fig, axes = plt.subplots(2, 4, figsize=(12, 5.6), gridspec_kw={"height_ratios": (3, 1.4)},
                          layout="constrained")
 for points, truth, top, bottom in zip(X_new, y_new, axes[0], axes[1]):
     labels = model.predict(points)

@@ -1,7 +1,9 @@
 """Quickstart: deep clustering estimators against KMeans on scikit-learn's digits.
 
 Run with ``make demo`` (or ``python examples/quickstart.py``). Needs no download;
-prints ACC, NMI, ARI and fit seconds for each estimator.
+prints ACC, NMI, ARI and fit seconds for each estimator. The pixels go in as flat
+features after MinMaxScaler, so ``architecture="auto"`` picks the fully connected
+networks; ``image_shape=(1, 8, 8)`` would select the convolutional ones.
 """
 
 import argparse

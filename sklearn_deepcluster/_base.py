@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import LossTermScoring
-from ._net import BatchIterator, ClusteringNet
+from ._net import BatchIterator, ClusteringNet, check_finite_loss
 
 ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module, type]
 
@@ -99,7 +99,8 @@ def seeded_torch(seed, device="cpu"):
     """Seed torch for the block and restore the global random state after it.
 
     Module initialisation, dropout and shuffling then depend on ``seed``
-    alone, while the caller's global torch state is left as it was. On CUDA,
+    alone, while the caller's global torch state is left as it was: only
+    the CPU generator and, on CUDA, that device's generator are seeded. On CUDA,
     cuDNN is also held to deterministic algorithms for the block (its
     default convolution backward passes are not), and its flags restored.
     Seeded blocks of different threads run one at a time (processes, as
@@ -107,17 +108,32 @@ def seeded_torch(seed, device="cpu"):
     """
     torch_device = torch.device(device)
     cuda = torch_device.type == "cuda"
+    gpu = torch_device.index or 0
     cudnn = torch.backends.cudnn
-    with _TORCH_RANDOM_STATE_LOCK, \
-            torch.random.fork_rng(devices=[torch_device.index or 0] if cuda else []):
+    with _TORCH_RANDOM_STATE_LOCK, torch.random.fork_rng(devices=[gpu] if cuda else []):
         flags = (cudnn.deterministic, cudnn.benchmark)
-        torch.manual_seed(seed)
+        # only the generators fork_rng restores: torch.manual_seed would also
+        # re-seed every GPU's (or queue that until CUDA starts)
+        torch.default_generator.manual_seed(seed)
         if cuda:
+            with torch.cuda.device(gpu):
+                torch.cuda.manual_seed(seed)
             cudnn.deterministic, cudnn.benchmark = True, False
         try:
             yield
         finally:
             cudnn.deterministic, cudnn.benchmark = flags
+
+
+def random_generator(random_state):
+    """``check_random_state``, except that ``None`` gives a fresh, unseeded generator.
+
+    scikit-learn maps ``None`` to numpy's global generator; drawing from it
+    would change the global state, which the estimators leave alone.
+    """
+    if random_state is None:
+        return np.random.RandomState()
+    return check_random_state(random_state)
 
 
 def as_tensor(X):
@@ -235,8 +251,8 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self._check_method_params(X)
         self.device_ = resolve_device(self.device)
-        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max,
-                                                              size=self.n_init)
+        seeds = random_generator(self.random_state).randint(np.iinfo(np.int32).max,
+                                                            size=self.n_init)
         X_tensor = as_tensor(X)
         runs = Parallel(n_jobs=self.n_jobs if self.n_init > 1 else None)(
             delayed(self._fit_run)(X_tensor, int(seed)) for seed in seeds
@@ -289,6 +305,7 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
             self._finish_run(net, X)
             labels = self._inference(net, X, ("proba",))["proba"].argmax(axis=1)
             loss = self._unsupervised_loss(net, X)
+        check_finite_loss(loss, "on the training data after training")
         return {"net": net, "labels": labels, "loss": loss}
 
     def _set_fitted(self, runs, best):

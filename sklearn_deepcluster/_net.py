@@ -18,6 +18,22 @@ from skorch import NeuralNet
 from skorch.utils import to_tensor
 
 
+def check_finite_loss(loss, when):
+    """Raise a ``FloatingPointError`` that says the fit diverged unless ``loss`` is finite.
+
+    Parameters
+    ----------
+    loss : float
+    when : str
+        Where the loss was computed, e.g. ``"in epoch 3"``.
+    """
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"The loss became {loss} {when}: the fit diverged. Try a smaller lr, "
+            "scaling the input (e.g. MinMaxScaler) or a different random_state."
+        )
+
+
 def take_rows(X, index):
     """Return rows ``index`` of ``X`` as a dense float tensor.
 
@@ -94,13 +110,7 @@ class ClusteringNet(NeuralNet):
             y_true = to_tensor(y_true, device=self.device)
         terms = self.criterion_(y_pred, y_true)
         loss = terms["loss"]
-        if not torch.isfinite(loss):
-            epoch = len(self.history)
-            raise FloatingPointError(
-                f"The training loss became {loss.item()} in epoch {epoch}: the fit "
-                "diverged. Try a smaller lr, scaling the input (e.g. MinMaxScaler) "
-                "or a different random_state."
-            )
+        check_finite_loss(loss.item(), f"in epoch {len(self.history)}")
         if training:
             for name in self.loss_terms:
                 value = terms[name].item() if name in terms else float("nan")

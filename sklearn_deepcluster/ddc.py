@@ -1,6 +1,7 @@
 """Deep Divergence-based Clustering, DDC and DDC-VOTE (paper 000)."""
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -91,8 +92,9 @@ class DDCClustering(BaseDeepClustering):
         Euclidean distance of the hidden representations in the batch (as
         in the authors' code; see Notes).
     loss_weights : tuple of 3 float, default=(1.0, 1.0, 1.0)
-        Weights of (d_hid,alpha, triu(A A^T), d_hid,m); a 0 switches a term
-        off (Table 2). Every term is logged in ``history_`` regardless.
+        Finite, non-negative weights of (d_hid,alpha, triu(A A^T), d_hid,m);
+        a 0 switches a term off (Table 2). Every term is logged in
+        ``history_`` regardless.
     n_hidden : int, default=100
         Width of the hidden layer of the convolutional network (the ``"mlp"``
         network uses the paper's 500), or the output width of a user module.
@@ -195,7 +197,7 @@ class DDCClustering(BaseDeepClustering):
       (10 epochs, one run, seeds 0-2) it gave ACC 0.641 / NMI 0.640 against
       0.720 / 0.771 (``benchmarks/results/ddc_kernel_width_mnist-test_10000.md``).
     - The median that sets the kernel width is a constant for the gradient.
-    - The convolutions are padded ("same") for images smaller than 14 pixels
+    - The convolutions are padded ("same") for images smaller than 13 pixels
       a side, where the unpadded LeNet layers would leave no feature map.
     - BatchNorm normalises a training batch of a single sample with its
       running statistics.
@@ -275,9 +277,10 @@ class DDCClustering(BaseDeepClustering):
     # ------------------------------------------------------------ the method
     def _check_method_params(self, X):
         weights = tuple(self.loss_weights)
-        if len(weights) != 3 or not all(isinstance(w, Real) and w >= 0 for w in weights):
-            raise ValueError("loss_weights must be 3 non-negative numbers (weights of d_hid,alpha, "
-                             f"triu(AA^T) and d_hid,m), got {self.loss_weights!r}.")
+        if len(weights) != 3 or not all(isinstance(w, Real) and 0 <= w < math.inf
+                                        for w in weights):
+            raise ValueError("loss_weights must be 3 finite non-negative numbers (weights of "
+                             f"d_hid,alpha, triu(AA^T) and d_hid,m), got {self.loss_weights!r}.")
         if self.vote is not None and self.vote > self.n_init:
             raise ValueError(f"vote={self.vote} needs at least as many runs: n_init={self.n_init}.")
 

@@ -9,14 +9,14 @@ import torch
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.dataset import Dataset
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._callbacks import LossTermScoring
-from ._base import BaseDeepClustering, as_tensor, output_width, resolve_device, seeded_torch
+from ._base import (BaseDeepClustering, as_tensor, output_width, random_generator, resolve_device,
+                    seeded_torch)
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
@@ -538,7 +538,7 @@ class LearnedClusterer(BaseEstimator):
         self.set_size_ = X.shape[1] if labels.ndim == 2 else (
             DEFAULT_SET_SIZE if self.set_size is None else self.set_size)
         self.device_ = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = int(random_generator(self.random_state).randint(np.iinfo(np.int32).max))
         X, labels = as_tensor(X), torch.from_numpy(labels)
         with seeded_torch(seed, self.device_):
             X_train, y_train, valid = self._split(X, labels)

@@ -19,7 +19,8 @@ BAD_INPUT = [
 
 
 def check_same_seed_same_labels_and_global_state_untouched(make_estimator, X):
-    """Two fits of ``make_estimator()`` agree and leave the global numpy and torch states."""
+    """Two fits of ``make_estimator()`` agree, and no fit, not even one with
+    ``random_state=None``, changes the global numpy and torch states."""
     torch.manual_seed(123)
     np.random.seed(123)
     before_torch, before_np = torch.random.get_rng_state(), np.random.get_state()[1].copy()
@@ -27,6 +28,7 @@ def check_same_seed_same_labels_and_global_state_untouched(make_estimator, X):
     b = make_estimator().fit(X)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    make_estimator().set_params(random_state=None).fit(X)
     assert torch.equal(torch.random.get_rng_state(), before_torch)
     np.testing.assert_array_equal(np.random.get_state()[1], before_np)
 

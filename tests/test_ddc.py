@@ -45,6 +45,19 @@ def test_gaussian_kernel_squared_width_is_sigma_times_median_squared_distance():
     np.testing.assert_allclose(kernel.numpy(), expected, rtol=1e-12)
 
 
+def test_gaussian_kernel_ignores_an_offset_shared_by_the_batch_in_float32():
+    """The kernel depends on differences only; |a|^2 - 2 a.b + |b|^2 must not cancel away."""
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=(8, 50))
+    expected, expected_width = gaussian_kernel(torch.from_numpy(spread))
+    offset = torch.from_numpy(spread + 1000.0 * rng.normal(size=(1, 50))).float()
+    kernel, width = gaussian_kernel(offset)
+    np.testing.assert_allclose(kernel.numpy(), expected.numpy(), atol=1e-4)
+    assert width.item() == pytest.approx(expected_width.item(), rel=1e-4)
+    identical = torch.from_numpy(np.repeat(rng.random((1, 50)), 8, axis=0)).float()
+    np.testing.assert_allclose(gaussian_kernel(identical)[0].numpy(), 1.0, rtol=1e-6)
+
+
 def test_cauchy_schwarz_divergence_hand_computed():
     c = 0.5
     kernel = t([[1.0, c], [c, 1.0]])
@@ -199,6 +212,15 @@ def test_lenet_body_is_unpadded_for_mnist_sized_images():
     assert body(torch.zeros(2, 28 * 28)).shape == (2, 100)
 
 
+@pytest.mark.parametrize("side, padding", [(12, 2), (13, 0)])
+def test_lenet_body_pads_images_smaller_than_13_pixels(side, padding):
+    body = lenet_body((1, side, side), n_hidden=3)
+    convs = [m for m in body.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.padding for c in convs] == [(padding, padding)] * 2
+    body.eval()
+    assert body(torch.zeros(2, side * side)).shape == (2, 3)
+
+
 def test_sparse_input_matches_dense(blobs):
     X, _ = blobs
     dense = tiny_ddc(n_clusters=3).fit(X)
@@ -289,6 +311,7 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(sigma=0.0), "sigma"),
     (dict(loss_weights=(1.0, 1.0)), "loss_weights"),
     (dict(loss_weights=(1.0, -1.0, 1.0)), "loss_weights"),
+    (dict(loss_weights=(math.inf, 1.0, 1.0)), "loss_weights"),
     (dict(vote=3, n_init=2), "vote=3"),
     (dict(vote=0), "vote"),
     (dict(lr=0.0), "lr"),

@@ -61,7 +61,7 @@ def test_pipeline_and_grid_search(blobs):
     search = GridSearchCV(tiny_dec(n_clusters=3), {"embedding_dim": [2, 3]}, cv=2, scoring=scorer)
     search.fit(X, y)
     assert search.best_params_["embedding_dim"] in (2, 3)
-    unsupervised = GridSearchCV(tiny_dec(n_clusters=3), {"alpha": [0.5, 1.0]}, cv=2).fit(X)
+    unsupervised = GridSearchCV(tiny_dec(n_clusters=3), {"lr": [1e-4, 1e-3]}, cv=2).fit(X)
     assert np.all(np.isfinite(unsupervised.cv_results_["mean_test_score"]))
     assert np.all(unsupervised.cv_results_["mean_test_score"] <= 0)
 
@@ -297,3 +297,10 @@ def test_global_mean_and_std_by_blocks_matches_numpy(rows_per_block):
     mean, std = global_mean_and_std(X, rows_per_block)
     assert mean == pytest.approx(X.mean(dtype=np.float64), rel=1e-12)
     assert std == pytest.approx(X.std(dtype=np.float64), rel=1e-12)
+
+
+def test_fit_whose_last_steps_diverge_says_so(blobs):
+    """Weights blown up by the last steps give NaN assignments: an error, not labels."""
+    X, _ = blobs
+    with pytest.raises(FloatingPointError, match="diverged"):
+        tiny_dec(n_clusters=3, lr=1e4, pretrain_epochs=1, max_epochs=1).fit(X)

@@ -271,6 +271,7 @@ def test_same_seed_same_model_and_global_state_untouched(classes):
     a = tiny_learned().fit(X, y).predict_n_clusters(X[:8])
     b = tiny_learned().fit(X, y).predict_n_clusters(X[:8])
     np.testing.assert_array_equal(a, b)
+    tiny_learned(random_state=None).fit(X, y)
     assert torch.equal(state, torch.get_rng_state())
     np.testing.assert_array_equal(np_state, np.random.get_state()[1])
     restored = pickle.loads(pickle.dumps(tiny_learned().fit(X, y)))

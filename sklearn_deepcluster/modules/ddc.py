@@ -32,7 +32,7 @@ def lenet_body(image_shape, n_hidden=100, channels=(32, 64)):
     conv 5x5 (32) -> max-pool 2x2 -> ReLU -> conv 5x5 (64) -> max-pool 2x2
     -> ReLU -> fully connected ``n_hidden`` -> BatchNorm -> ReLU. Takes flat
     input ``(n, C*H*W)``. Convolutions are unpadded (LeNet) when the image
-    is large enough (at least 14 pixels a side, e.g. MNIST: 28 -> 24 -> 12
+    is large enough (at least 13 pixels a side, e.g. MNIST: 28 -> 24 -> 12
     -> 8 -> 4); smaller images (e.g. 8x8 digits) are padded by 2 ("same").
 
     Parameters
