@@ -45,7 +45,7 @@ from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_cl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import RESULTS, TimeBudget, scores  # noqa: E402
-from run import load, recorded_command  # noqa: E402
+from run import load, read_records, recorded_command, table_path  # noqa: E402
 
 
 def test_sets(X, y, n_sets, set_size, max_clusters, seed):
@@ -147,8 +147,7 @@ def main(argv=None):
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
     out = args.out or os.path.join(RESULTS, f"learned_{args.dataset}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    records = json.load(open(out)) if os.path.exists(out) else []
+    records = read_records(out)
     records.append(record)
     json.dump(records, open(out, "w"), indent=1)
     lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
@@ -164,7 +163,7 @@ def main(argv=None):
             s = r[name]
             lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
                          f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-    open(out[:-5] + ".md", "w").write("\n".join(lines) + "\n")
+    open(table_path(out), "w").write("\n".join(lines) + "\n")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

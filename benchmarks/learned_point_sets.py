@@ -40,7 +40,7 @@ from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from run import gpu_name, recorded_command
+from run import gpu_name, read_records, recorded_command, table_path
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.metrics import bbn_score, misclassification_rate
@@ -142,12 +142,14 @@ def main(argv=None):
     dbscan = [DBSCAN(eps=eps, min_samples=min_samples).fit_predict(x) for x in X_test]
 
     best_epoch = int(np.argmin([row["valid_loss"] for row in est.history_])) + 1
+    # validation_interval iterations per epoch, or max_iter when that is fewer
+    iterations_per_epoch = est.n_iter_ // len(est.history_)
     record = {
         "benchmark": "learned_point_sets", "n_test_sets": len(X_test), "n_points": 72,
         "max_clusters": 5, "seed": args.seed,
         "train": {"n_layers": args.n_layers, "hidden_size": args.hidden_size,
                   "sets_per_batch": args.sets_per_batch, "max_iter": args.max_iter,
-                  "n_iter": est.n_iter_, "best_iter": best_epoch * est.validation_interval,
+                  "n_iter": est.n_iter_, "best_iter": best_epoch * iterations_per_epoch,
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
                   "lr": args.lr, "cosine": args.cosine, "fit_seconds": fit_seconds,
                   "fit_cpu_seconds": fit_cpu_seconds,
@@ -163,8 +165,7 @@ def main(argv=None):
         "machine": f"{platform.machine()} {os.cpu_count()} cpus{gpu_name(vars(args))}",
         "torch_threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    records = json.load(open(args.out)) if os.path.exists(args.out) else []
+    records = read_records(args.out)
     records.append(record)
     json.dump(records, open(args.out, "w"), indent=1)
     lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
@@ -179,7 +180,7 @@ def main(argv=None):
             s = r[name]
             lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
                          f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-    open(args.out[:-5] + ".md", "w").write("\n".join(lines) + "\n")
+    open(table_path(args.out), "w").write("\n".join(lines) + "\n")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

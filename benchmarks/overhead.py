@@ -62,10 +62,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--n-samples", type=int, default=10000)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=6,
+                        help="epochs timed per kind, a multiple of --rounds")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.epochs < 1 or args.epochs % args.rounds:
+        parser.error(f"--epochs {args.epochs} must be a positive multiple of --rounds "
+                     f"{args.rounds}")
 
     X_np, _ = load(args.dataset, args.n_samples)
     X_np = X_np.reshape(len(X_np), -1)

@@ -54,12 +54,31 @@ def recorded_command():
 
 
 def parse_param(item):
-    """``key=value`` from ``--param``: a Python literal, or else the plain string."""
+    """``key=value`` from ``--param``: a Python literal, or else the plain string.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``item`` has no ``=``, so that argparse reports a usage error.
+    """
+    if "=" not in item:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {item!r}")
     key, value = item.split("=", 1)
     try:
         return key, ast.literal_eval(value)
     except (ValueError, SyntaxError):
         return key, value
+
+
+def read_records(out):
+    """The records already in the results file ``out`` (none if it is new); makes its folder."""
+    os.makedirs(os.path.dirname(out) or os.curdir, exist_ok=True)
+    return json.load(open(out)) if os.path.exists(out) else []
+
+
+def table_path(out):
+    """The markdown table written beside the results file ``out``."""
+    return os.path.splitext(out)[0] + ".md"
 
 
 def load(dataset, n_samples, retention=None, seed_for_subset=0):
@@ -207,7 +226,7 @@ def main(argv=None):
                         help="r_min of paper 002 §4.5: make the classes imbalanced")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="one fit per seed (default: 0 1 2)")
-    parser.add_argument("--param", action="append", default=[],
+    parser.add_argument("--param", action="append", default=[], type=parse_param,
                         help="estimator parameter as key=value, the value a Python literal "
                              "or else a string, e.g. max_epochs=10 or device=cuda (repeatable)")
     parser.add_argument("--standardize", action="store_true",
@@ -216,14 +235,13 @@ def main(argv=None):
     parser.add_argument("--out", help="results file (json); default from the arguments")
     args = parser.parse_args(argv)
 
-    params = dict(parse_param(item) for item in args.param)
+    params = dict(args.param)
     imbalance = "" if args.retention is None else f"_r{args.retention:g}"
     standardized = "_std" if args.standardize else ""
     out = args.out or os.path.join(
         RESULTS, f"{args.estimator}_{args.dataset}{imbalance}{standardized}_"
                  f"{args.n_samples or 'all'}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    records = json.load(open(out)) if os.path.exists(out) else []
+    records = read_records(out)
 
     jobs = [dict(estimator=args.estimator, dataset=args.dataset, n_samples=args.n_samples,
                  retention=args.retention, standardize=args.standardize, seed=s, params=params)
@@ -248,7 +266,7 @@ def main(argv=None):
                                                  "acc", "nmi", "ari", "fit_seconds")}),
               flush=True)
         json.dump(records, open(out, "w"), indent=1)
-        open(out[:-5] + ".md", "w").write(markdown(records))
+        open(table_path(out), "w").write(markdown(records))
     print(markdown(records))
 
 

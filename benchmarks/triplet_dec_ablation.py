@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from run import RESULTS, load, markdown, recorded_command
+from run import RESULTS, load, markdown, read_records, recorded_command, table_path
 from sklearn_deepcluster import TripletDECClustering
 from sklearn_deepcluster.metrics import clustering_accuracy
 
@@ -48,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
     out = os.path.join(RESULTS, f"triplet-dec_ablation_{args.dataset}_{args.n_samples}.json")
-    records = json.load(open(out)) if os.path.exists(out) else []
+    records = read_records(out)
     X, y = load(args.dataset, args.n_samples)
     meta = {"command": recorded_command(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -79,7 +79,7 @@ def main(argv=None):
             print(f"seed {seed} {name}: ACC {records[-1]['acc']:.3f} "
                   f"({records[-1]['fit_seconds']:.0f} s)", flush=True)
             json.dump(records, open(out, "w"), indent=1)
-            open(out[:-5] + ".md", "w").write(markdown(records))
+            open(table_path(out), "w").write(markdown(records))
     print(markdown(records))
 
 

@@ -38,8 +38,8 @@ _DESCR = {
     ),
     "usps11k.npz": (
         "USPS handwritten digits (the 11,000-image 'usps_all' version): 16x16 "
-        "images, uint8 in 0..255, 10 classes (the digits), 1,100 per class, "
-        "sorted by class."
+        "images, uint8 in 0..255, 10 classes (the digits), 1,100 per class. "
+        "Rows come in blocks of 1,100 of one digit, in the order 1, 2, ..., 9, 0."
     ),
     "coil20.npz": (
         "COIL-20 (processed): 1,440 grayscale images of 128x128, uint8 in "
@@ -149,9 +149,9 @@ def load_usps(*, variant="9298", data_home=None, return_X_y=False):
     and DCEC, ``X`` of shape (9298, 16, 16), dtype float32, values in [0, 1];
     rows 0..7290 are the training set, 7291..9297 the test set.
     ``variant="11k"`` reads ``usps11k.npz``: 11,000 digits (1,100 per class,
-    sorted by class), ``X`` of shape (11000, 16, 16), dtype uint8, values in
-    0..255. In both, ``y`` holds the digits 0..9 and ``X`` is returned as
-    stored.
+    in blocks of one digit in the order 1, 2, ..., 9, 0), ``X`` of shape
+    (11000, 16, 16), dtype uint8, values in 0..255. In both, ``y`` holds the
+    digits 0..9 and ``X`` is returned as stored.
 
     Parameters
     ----------

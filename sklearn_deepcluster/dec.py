@@ -369,6 +369,10 @@ class DECClustering(BaseDeepClustering):
         if self.pretrained.n_features_in_ != self.n_features_in_:
             raise ValueError(f"pretrained was fitted on {self.pretrained.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
+        shapes = (getattr(self.pretrained, "image_shape_", None), self.image_shape_)
+        if None not in shapes and shapes[0] != shapes[1]:
+            raise ValueError(f"pretrained was fitted on images of shape {shapes[0]}, X has "
+                             f"images of shape {shapes[1]}.")
 
     def _build_autoencoder(self):
         architecture = self._resolve_architecture()

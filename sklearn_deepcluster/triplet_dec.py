@@ -160,7 +160,8 @@ class TripletDECClustering(DECClustering):
     augmentations : tuple of str, default=AUGMENTATIONS
         Which of :data:`sklearn_deepcluster.augment.AUGMENTATIONS` (all six:
         rotate, scale, erase, flip, brightness, contrast) make a
-        positive, applied in this order, each with random strength. Flat
+        positive, applied in this order, each with random strength; at least
+        one (``triplet_weight=0`` turns the triplet term off). Flat
         vectors without ``image_shape`` are augmented as 1 x d images.
     batch_size : int, default=256
     lr : float, default=1e-3
@@ -189,10 +190,11 @@ class TripletDECClustering(DECClustering):
     image_shape_ : tuple or None
     net_ : skorch.NeuralNet
     history_ : list of dict
-        Per epoch: ``phase``, ``train_loss``, ``reconstruction``, ``kl``,
-        ``entropy``, ``triplet``, ``negative_fallback`` (fraction of anchors
-        whose negative is Algorithm 1's fallback); ``label_change`` only in
-        epochs in which the targets were refreshed.
+        Per epoch: ``phase``, ``train_loss``, ``reconstruction``, ``kl``
+        (``kmeans`` with ``clustering_loss="kmeans"``), ``entropy``,
+        ``triplet``, ``negative_fallback`` (fraction of anchors whose
+        negative is Algorithm 1's fallback); ``label_change`` only in epochs
+        in which the targets were refreshed.
     loss_ : float
         beta L_c + alpha L_r + gamma L_b over the whole training data.
     n_iter_ : int
@@ -220,16 +222,17 @@ class TripletDECClustering(DECClustering):
       its running statistics a second time per step.
     - "Batch normalization to each layer" (§4.3) is applied to every layer
       but the code layer and the decoder's output layer. The deeper
-      decoder's extra stride-1 transposed convolutions sit at its two
-      smallest sizes (the paper does not place them).
+      decoder's extra stride-1 transposed convolutions sit at a quarter and
+      half of the input size (the paper does not place them).
     - The triplet term starts with the clustering phase; pre-training is
       reconstruction only (§3.3, §4.3).
     - Transposed convolutions have stride 2, so the decoder reaches the
       input size without the paper's unstated un-pooling; channel widths
       (32, 64, 128) are not given in the paper.
     - Adam is re-initialised at the start of the clustering phase.
-    - BatchNorm normalises a training batch of a single sample with its
-      running statistics, and the triplet term skips such a batch.
+    - BatchNorm normalises a training batch with a single value per channel
+      (one sample; for convolutions, one sample of 1x1 feature maps) with its
+      running statistics, and the triplet term skips a batch of one sample.
     - ``loss_`` and ``score`` leave out the stochastic L_t and compute L_b
       with the average over the whole data set.
 
@@ -317,6 +320,10 @@ class TripletDECClustering(DECClustering):
     # ------------------------------------------------------------ the method
     def _check_method_params(self, X):
         super()._check_method_params(X)
+        if not self.augmentations:
+            raise ValueError("augmentations must name at least one of "
+                             f"{AUGMENTATIONS}; to train without the triplet term, set "
+                             "triplet_weight=0.")
         unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
         if unknown:
             raise ValueError(f"augmentations has unknown names {unknown}; "

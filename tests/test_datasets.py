@@ -135,6 +135,12 @@ def test_real_files():
         assert y.shape == (n_samples[filename],)
         assert y.dtype == np.int64
         assert y.min() == 0
+    # The row orders that the docstrings state.
+    assert_array_equal(load_usps(variant="11k", data_home=REAL_DATA_HOME).target,
+                       np.repeat([1, 2, 3, 4, 5, 6, 7, 8, 9, 0], 1100))
+    for loader, kwargs in [(load_coil20, {}), (load_coil20, {"size": 32}), (load_coil100, {})]:
+        y = loader(data_home=REAL_DATA_HOME, **kwargs).target
+        assert_array_equal(y, np.arange(len(y)) // 72)
 
 
 def test_point_sets_shapes_range_and_labels():

@@ -155,6 +155,23 @@ def test_pretrained_in_a_grid_search_needs_frozen_estimator(blobs):
     assert search.best_estimator_.history_[0]["phase"] == "cluster"  # no pre-training
 
 
+def test_pretrained_on_images_of_another_shape_is_refused():
+    X = np.random.default_rng(0).random((40, 1, 16, 4), dtype=np.float32)
+    first = tiny_dec(n_clusters=3, max_epochs=0).fit(X)
+    # same weight shapes, other images: must not load silently
+    with pytest.raises(ValueError, match=r"images of shape \(1, 16, 4\), X has images of "
+                                         r"shape \(1, 4, 16\)"):
+        tiny_dec(n_clusters=3, pretrained=first, max_epochs=0).fit(X.reshape(40, 1, 4, 16))
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_conv_last_batch_of_one_tiny_image(size):
+    # 1x1 feature maps in a training batch of one sample: one value per channel
+    X = np.random.default_rng(0).random((17, 1, size, size), dtype=np.float32)
+    est = tiny_dec(n_clusters=3, architecture="conv", max_epochs=1).fit(X)
+    assert all(np.isfinite(row["train_loss"]) for row in est.history_)
+
+
 @pytest.mark.parametrize("shape", [(40, 8, 8), (40, 1, 8, 8)])
 def test_images_use_the_conv_autoencoder(shape):
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ from torch import nn
 
 from sklearn_deepcluster import DDCClustering, ddc
 from sklearn_deepcluster.modules import autoencoder, set_network, triplet_conv
-from sklearn_deepcluster.modules.layers import as_images
+from sklearn_deepcluster.modules.layers import BatchNorm2d, as_images
 
 
 def test_as_images_keeps_values_and_stores_channels_last():
@@ -48,3 +48,16 @@ def test_conv_weights_are_channels_last_with_the_seed_s_nchw_values(name, monkey
     # initialising keeps the weights a seed gives in NCHW order.
     for w, ref in zip(weights, nchw):
         assert torch.equal(w, ref)
+
+
+def test_batchnorm2d_trains_on_one_value_per_channel_with_its_running_statistics():
+    norm = BatchNorm2d(3)
+    norm.running_mean.fill_(0.5)
+    norm.running_var.fill_(4.0)
+    x = torch.arange(3.0).reshape(1, 3, 1, 1)
+    out = norm(x)  # training mode, one value per channel: nn.BatchNorm2d raises
+    torch.testing.assert_close(out, (x - 0.5) / torch.sqrt(torch.tensor(4.0) + norm.eps))
+    assert torch.all(norm.running_mean == 0.5) and norm.num_batches_tracked == 0
+    x = torch.rand(1, 3, 2, 2)  # one sample of 2x2 maps has batch statistics
+    torch.testing.assert_close(norm(x), nn.BatchNorm2d(3)(x))
+    assert norm.num_batches_tracked == 1

@@ -96,6 +96,17 @@ def test_selection_falls_back_to_the_farthest_candidate():
     assert not fallback.any() and torch.all(negative != torch.arange(4))
 
 
+def test_selection_compares_exact_distances_with_the_radius():
+    # 40 close embeddings far from the origin: torch.cdist's matrix-product shortcut
+    # (used from 25 rows on) is off by ~1e-2 here, more than the distances themselves
+    z = 10 + 1e-3 * torch.randn(40, 8, generator=torch.Generator().manual_seed(0))
+    radius = (z[:, None] - z[None]).norm(dim=2).max(dim=1).values  # no candidate lies beyond
+    negative, fallback = select_negatives(z, radius, torch.Generator().manual_seed(0))
+    assert fallback.all()
+    distance = (z - z[negative]).norm(dim=1)
+    torch.testing.assert_close(distance, radius)  # the farthest candidate of all 39
+
+
 # ------------------------------------------------------------------ modules
 @pytest.mark.parametrize("shape, deep", [((1, 8, 8), False), ((1, 16, 16), False),
                                          ((1, 28, 28), False), ((3, 32, 32), True),
@@ -125,6 +136,28 @@ def test_module_forms_triplets_only_while_training_in_the_clustering_phase():
     assert module.training
     module.eval()
     assert "positive_embedding" not in module(x)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_form_triplets_keeps_the_mode_and_embeds_augmentations_without_bn_updates(training):
+    torch.manual_seed(0)
+    module = TripletClusteringAutoencoder(TripletConvAutoencoder((1, 8, 8), 4), 3, 4, 1.0,
+                                          (1, 8, 8), ("rotate", "flip"), n_augmentations=3)
+    module.generator = torch.Generator().manual_seed(0)
+    module.train(training)
+    norms = [m for m in module.autoencoder.encoder if isinstance(m, torch.nn.BatchNorm2d)]
+    before = [(m.running_mean.clone(), m.num_batches_tracked.item()) for m in norms]
+    x = torch.rand(6, 64)
+    with torch.no_grad():
+        module.form_triplets(x, module.embed(x))
+    assert module.training is training
+    assert all(m.training is training for m in module.modules())
+    # the anchors and augmentations are embedded in inference mode; in training mode
+    # only the two training passes (anchors, positives) update the running statistics
+    updates = 2 if training else 0
+    for m, (mean, count) in zip(norms, before):
+        assert m.num_batches_tracked.item() == count + updates
+        assert torch.equal(m.running_mean, mean) is not training
 
 
 # ---------------------------------------------------------------- estimator
@@ -249,6 +282,7 @@ def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
 
 @pytest.mark.parametrize("params, error, message", [
     (dict(augmentations=("rotate", "shear")), ValueError, "unknown names"),
+    (dict(augmentations=()), ValueError, "at least one"),
     (dict(standardize="yes"), ValueError, "standardize"),
     (dict(embedding_dim=0), ValueError, "embedding_dim"),
     (dict(margin=-1.0), ValueError, "margin"),
@@ -293,3 +327,13 @@ def test_last_batch_of_one_sample(blobs):
     conv = TripletDECClustering(3, pretrain_epochs=1, max_epochs=1, batch_size=16,
                                 n_augmentations=2, random_state=0).fit(images)
     assert conv.labels_.shape == (17,)
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_last_batch_of_one_tiny_image(size):
+    # images of at most 4x4 pixels reach 1x1 feature maps: one value per channel
+    X = np.random.default_rng(0).random((17, 1, size, size), dtype=np.float32)
+    est = TripletDECClustering(3, pretrain_epochs=1, max_epochs=1, batch_size=16,
+                               n_augmentations=2, random_state=0).fit(X)
+    assert est.labels_.shape == (17,)
+    assert all(np.isfinite(row["train_loss"]) for row in est.history_)

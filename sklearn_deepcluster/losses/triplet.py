@@ -89,7 +89,8 @@ def select_negatives(anchor, radius, generator, max_tries=50):
     """
     n = len(anchor)
     tries = min(max_tries, n - 1)
-    distance = torch.cdist(anchor, anchor)
+    # exact differences: the matrix-product shortcut loses the small distances to cancellation
+    distance = torch.cdist(anchor, anchor, compute_mode="donot_use_mm_for_euclid_dist")
     keys = torch.rand(n, n, generator=generator, device=generator.device).to(anchor.device)
     keys.fill_diagonal_(float("inf"))  # an anchor is never its own candidate
     order = keys.argsort(dim=1)[:, :tries]

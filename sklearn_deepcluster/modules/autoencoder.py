@@ -7,7 +7,7 @@ from torch import nn
 
 from ..losses.dec import student_t_assignment
 from .init import xavier_init
-from .layers import ImageView, channels_last
+from .layers import BatchNorm2d, ImageView, channels_last
 
 
 def mlp(sizes, final_activation=False):
@@ -42,7 +42,7 @@ class MLPAutoencoder(nn.Module):
 
 
 def _conv_block(n_in, n_out, pool):
-    layers = [nn.Conv2d(n_in, n_out, 3, padding=1), nn.BatchNorm2d(n_out), nn.ReLU()]
+    layers = [nn.Conv2d(n_in, n_out, 3, padding=1), BatchNorm2d(n_out), nn.ReLU()]
     if pool:
         layers.append(nn.MaxPool2d(2, ceil_mode=True))
     return layers

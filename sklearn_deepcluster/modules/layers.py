@@ -5,19 +5,28 @@ from torch import nn
 from torch.nn import functional as F
 
 
-class BatchNorm1d(nn.BatchNorm1d):
-    """``nn.BatchNorm1d`` that also trains on a batch of one sample.
+class _OneValueBatchNorm:
+    """Mixin for BatchNorm layers that also train on one value per channel.
 
-    A one-sample training batch has no batch statistics; it is normalised
-    with the running statistics (which it does not update) instead of
-    raising, so that any ``batch_size`` and any remainder batch work.
+    Such a training batch (one sample, with 1x1 feature maps for images) has
+    no batch statistics; it is normalised with the running statistics (which
+    it does not update) instead of raising, so that any ``batch_size`` and
+    any remainder batch work.
     """
 
     def forward(self, x):
-        if self.training and x.shape[0] == 1:
+        if self.training and x.numel() == x.shape[1]:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                 False, 0.0, self.eps)
         return super().forward(x)
+
+
+class BatchNorm1d(_OneValueBatchNorm, nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` that also trains on a batch of one sample."""
+
+
+class BatchNorm2d(_OneValueBatchNorm, nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` that also trains on a batch of one sample of 1x1 maps."""
 
 
 def as_images(x, image_shape):

@@ -12,11 +12,11 @@ from ..augment import augment
 from ..losses.triplet import select_negatives
 from .autoencoder import ClusteringAutoencoder
 from .init import xavier_init
-from .layers import BatchNorm1d, ImageView, channels_last
+from .layers import BatchNorm1d, BatchNorm2d, ImageView, channels_last
 
 
 def _conv(n_in, n_out):
-    return [nn.Conv2d(n_in, n_out, 3, stride=1, padding=1), nn.BatchNorm2d(n_out), nn.ReLU()]
+    return [nn.Conv2d(n_in, n_out, 3, stride=1, padding=1), BatchNorm2d(n_out), nn.ReLU()]
 
 
 def _deconv(n_in, n_out, size_in, size_out, last=False):
@@ -26,7 +26,7 @@ def _deconv(n_in, n_out, size_in, size_out, last=False):
     else:
         padding = tuple(t - 2 * s + 1 for s, t in zip(size_in, size_out))
         layer = nn.ConvTranspose2d(n_in, n_out, 3, stride=2, padding=1, output_padding=padding)
-    return [layer] if last else [layer, nn.BatchNorm2d(n_out), nn.ReLU()]
+    return [layer] if last else [layer, BatchNorm2d(n_out), nn.ReLU()]
 
 
 def _halve(size):
@@ -147,15 +147,20 @@ class TripletClusteringAutoencoder(ClusteringAutoencoder):
         return out
 
     def form_triplets(self, x, z):
-        """Positives and negatives (Algorithm 1) for the batch ``x`` with embeddings ``z``."""
+        """Positives and negatives (Algorithm 1) for the batch ``x`` with embeddings ``z``.
+
+        The anchors and their augmentations are embedded in inference mode;
+        the module is then returned to the mode it was in.
+        """
         n, k = len(x), self.n_augmentations
         images = x.reshape(n, *self.image_shape).repeat(k, 1, 1, 1)
         views = augment(images, self.generator, self.augmentations).reshape(k, n, -1)
+        training = self.training
         self.eval()
         with torch.no_grad():
             anchor = self.embed(x)
             augmented = self.embed(views.reshape(k * n, -1)).reshape(k, n, -1)
-        self.train()
+        self.train(training)
         radius = (augmented - anchor).norm(dim=2).max(dim=0).values
         negative, fallback = select_negatives(anchor, radius, self.generator, self.max_tries)
         pick = torch.randint(k, (n,), generator=self.generator,

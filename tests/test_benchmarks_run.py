@@ -1,0 +1,98 @@
+"""The benchmark scripts' output handling, with the fits run in this process."""
+
+import json
+import os
+import sys
+from concurrent.futures import Future
+
+import pytest
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+
+import learned_point_sets  # noqa: E402
+import run  # noqa: E402
+
+#: What the docs promise every record of run.py holds.
+RECORD_KEYS = {"estimator", "dataset", "n_samples", "seed", "acc", "nmi", "ari", "fit_seconds",
+               "peak_memory_mb", "params", "estimator_params", "command"}
+
+
+class InProcessExecutor:
+    """Stands for ``ProcessPoolExecutor``: runs the job here, so that tests stay fast."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    monkeypatch.setattr(run, "ProcessPoolExecutor", InProcessExecutor)
+
+
+KMEANS_DIGITS = ["--estimator", "kmeans", "--dataset", "digits", "--n-samples", "100",
+                 "--seeds", "0", "--no-baseline"]
+
+
+def test_run_out_in_the_current_folder(tmp_path, monkeypatch, in_process):
+    monkeypatch.chdir(tmp_path)
+    run.main([*KMEANS_DIGITS, "--out", "records.json"])
+    (record,) = json.loads((tmp_path / "records.json").read_text())
+    assert RECORD_KEYS <= set(record)
+    assert record["n_samples"] == 100
+    assert (tmp_path / "records.md").read_text().count("| kmeans | digits |") == 1
+
+
+def test_run_table_beside_an_out_without_json_suffix(tmp_path, in_process):
+    run.main([*KMEANS_DIGITS, "--out", str(tmp_path / "records")])
+    assert (tmp_path / "records").exists()
+    assert (tmp_path / "records.md").exists()
+
+
+def test_run_param_without_value_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        run.main([*KMEANS_DIGITS, "--param", "n_init", "--out", str(tmp_path / "r.json")])
+    assert excinfo.value.code == 2
+    assert "key=value" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
+
+
+def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):
+    make_point_sets = learned_point_sets.make_point_sets
+
+    def few_sets(n_sets, random_state):  # 60 sets: 1 held out for validation, 59 to train
+        return make_point_sets(n_sets=min(n_sets, 60), random_state=random_state)
+
+    monkeypatch.setattr(learned_point_sets, "make_point_sets", few_sets)
+    monkeypatch.setattr(learned_point_sets, "tune_dbscan", lambda X, y: (0.1, 3))
+    monkeypatch.chdir(tmp_path)
+    learned_point_sets.main(["--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+                             "--max-iter", "3", "--out", "lps.json"])
+    (record,) = json.loads((tmp_path / "lps.json").read_text())
+    assert record["train"]["n_iter"] == 3
+    assert record["train"]["best_iter"] == 3  # one epoch of 3 iterations, not 100
+    assert (tmp_path / "lps.md").exists()
+
+
+@pytest.mark.parametrize("epochs, rounds", [(3, 2), (1, 2)])
+def test_overhead_epochs_must_split_into_rounds(tmp_path, monkeypatch, epochs, rounds):
+    import overhead
+
+    monkeypatch.setattr(overhead, "RESULTS", str(tmp_path))
+    with pytest.raises(SystemExit) as excinfo:
+        overhead.main(["--dataset", "digits", "--n-samples", "50", "--epochs", str(epochs),
+                       "--rounds", str(rounds)])
+    assert excinfo.value.code == 2
+    assert not os.listdir(tmp_path)
