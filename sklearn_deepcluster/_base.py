@@ -246,6 +246,8 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
             Fitted estimator.
         """
         self._validate_params()
+        if hasattr(self, "net_"):
+            del self.net_  # a refit that fails below must not leave the model of other data
         X = self._validate_input(X, reset=True)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
@@ -361,9 +363,10 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
     def _fitted_input(self, X):
         """``X`` validated against the fitted estimator, as a tensor (or CSR).
 
-        Call it before reading a fitted attribute: unfitted, it raises ``NotFittedError``.
+        Call it before reading a fitted attribute: unfitted (or after a refit
+        that failed), it raises ``NotFittedError``.
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "net_")
         return as_tensor(self._validate_input(X, reset=False))
 
     def _fitted_outputs(self, X, keys):

@@ -534,6 +534,8 @@ class LearnedClusterer(BaseEstimator):
         if self.hidden_size % 2:
             raise ValueError(f"hidden_size={self.hidden_size} must be even: each direction "
                              "of a residual bi-LSTM has hidden_size / 2 units.")
+        if hasattr(self, "net_"):
+            del self.net_  # a refit that fails below must not leave the model of other data
         X, labels = self._validate_training_data(X, y)
         self.set_size_ = X.shape[1] if labels.ndim == 2 else (
             DEFAULT_SET_SIZE if self.set_size is None else self.set_size)
@@ -605,11 +607,17 @@ class LearnedClusterer(BaseEstimator):
     # ---------------------------------------------------------------- predict
     def _set_outputs(self, X):
         """The network's outputs for the single set ``X``."""
-        check_is_fitted(self)
-        if self.image_shape_ is None and np.ndim(X) > 2:
-            raise ValueError(f"X of shape {np.shape(X)} holds several sets or is not a set of "
-                             f"vectors: {type(self).__name__} clusters one set of shape "
-                             "(n, n_features) per call; call it once per set.")
+        check_is_fitted(self, "net_")
+        example_shapes = [(self.n_features_in_,)]
+        if self.image_shape_ is not None:
+            example_shapes.append(self.image_shape_)
+            if self.image_shape_[0] == 1:
+                example_shapes.append(self.image_shape_[1:])
+        if np.ndim(X) > 2 and tuple(np.shape(X)[1:]) not in example_shapes:
+            one_set = " or ".join(str(("n", *shape)).replace("'", "") for shape in example_shapes)
+            raise ValueError(f"X of shape {np.shape(X)} holds several sets or is not one set: "
+                             f"{type(self).__name__} clusters one set of shape {one_set} per "
+                             "call; call it once per set.")
         X = self._validate_input(X, reset=False)
         out = self.net_.predict_outputs(as_tensor(X).unsqueeze(0),
                                         ("count_proba", "assign_proba"))

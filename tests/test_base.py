@@ -1,7 +1,11 @@
-"""The shared helpers of ``_base``, tested without training."""
+"""The shared base: its helpers, and behaviour common to the estimators built on it."""
 
+import numpy as np
+import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
+from sklearn_deepcluster import DDCClustering, DECClustering, TripletDECClustering
 from sklearn_deepcluster._base import seeded_torch
 
 
@@ -15,3 +19,20 @@ def test_seeding_on_the_cpu_leaves_the_gpu_generators_alone(monkeypatch):
     assert gpu_seeds == []
     generator = torch.Generator().manual_seed(5)
     assert torch.equal(seeded, torch.rand(3, generator=generator))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DECClustering(3, hidden_dims=(8,), pretrain_epochs=1, max_epochs=1, random_state=0),
+    lambda: DDCClustering(3, max_epochs=1, random_state=0),
+    lambda: TripletDECClustering(3, hidden_dims=(8,), pretrain_epochs=1, max_epochs=1,
+                                 n_augmentations=2, random_state=0),
+])
+def test_failed_refit_leaves_no_model_of_other_data(make):
+    rng = np.random.default_rng(0)
+    estimator = make().fit(rng.random((40, 3), dtype=np.float32))
+    X5 = rng.random((40, 5), dtype=np.float32)
+    with pytest.raises(ValueError, match="needs images"):
+        estimator.set_params(architecture="conv").fit(X5)
+    # the network of the 3-feature fit must not answer for 5-feature data
+    with pytest.raises(NotFittedError):
+        estimator.predict(X5)

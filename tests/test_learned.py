@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 import torch
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -322,3 +322,24 @@ def test_column_of_class_labels_and_refit_on_sets(classes):
     sets, set_labels = X[:48].reshape(6, 8, 3), np.tile([0, 0, 0, 0, 1, 1, 1, 1], (6, 1))
     est.fit(sets, set_labels)
     assert not hasattr(est, "classes_")  # belongs to class-labelled fits only
+
+
+def test_image_model_refuses_a_batch_of_sets_clearly():
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 8, 8).astype(np.float32), np.repeat(np.arange(6), 10)
+    est = tiny_learned().fit(X, y)
+    assert est.predict(X[:8, None]).shape == est.predict(X[:8].reshape(8, 64)).shape == (8,)
+    for batch in (X[:16].reshape(2, 8, 8, 8), X[:16].reshape(2, 8, 64)):
+        with pytest.raises(ValueError, match=r"clusters one set of shape \(n, 64\) or "
+                                             r"\(n, 1, 8, 8\) or \(n, 8, 8\) per call"):
+            est.predict(batch)
+
+
+def test_failed_refit_leaves_no_model_of_other_data(classes):
+    X, y = classes
+    est = tiny_learned().fit(X, y)
+    wider = np.hstack([X, X])
+    with pytest.raises(ValueError, match="embedding='conv' needs images"):
+        est.set_params(embedding="conv").fit(wider, y)
+    with pytest.raises(NotFittedError):
+        est.predict(wider[:8])
