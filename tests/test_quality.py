@@ -1,10 +1,11 @@
 """Quality floors on scikit-learn's digits with the defaults (opt in: ``pytest -m slow``).
 
 Each check fits one estimator on all 1,797 digits with its defaults and seed 0,
-as ``benchmarks/run.py --dataset digits`` does, and asserts a floor a few
-points below the committed benchmark record of that seed, so that a change
-which breaks the method (not seed noise) fails here. 3.5 minutes in all
-on 2 CPU cores.
+as ``benchmarks/run.py --dataset digits`` does, and asserts a floor below the
+committed benchmark record of that seed, low enough for the float rounding of
+another CPU (which moves DDC's and TripletDEC's labels by several points), so
+that a change which breaks the method (not seed noise) fails here. 3.5 minutes
+in all on 2 CPU cores.
 """
 
 import numpy as np
@@ -47,9 +48,15 @@ def test_ddc_on_digits_beats_kmeans_nmi(digits):
     assert normalized_mutual_info_score(y, labels) > kmeans_nmi
 
 
-def test_triplet_dec_on_digits_beats_kmeans(digits):
-    """Record ``triplet-dec_digits_all.json``, seed 0: ACC 0.839 (KMeans 0.79)."""
-    X, y, kmeans_acc, _ = digits
+def test_triplet_dec_on_digits_beats_kmeans_nmi(digits):
+    """Record ``triplet-dec_digits_all.json``, seed 0: ACC 0.839, NMI above KMeans's.
+
+    The same fit gives ACC 0.814 on the project's newer CPU; over seeds 0-5,
+    float rounding alone moves a seed's ACC by up to 0.12
+    (``triplet_dec_digits_memory_order.txt``), so ACC has a low floor and the
+    comparison with KMeans is on NMI (0.79-0.86 over seeds 0-2 against 0.74).
+    """
+    X, y, _, kmeans_nmi = digits
     labels = TripletDECClustering(10, random_state=0).fit_predict(X)
-    assert clustering_accuracy(y, labels) >= 0.80
-    assert clustering_accuracy(y, labels) > kmeans_acc
+    assert clustering_accuracy(y, labels) >= 0.72
+    assert normalized_mutual_info_score(y, labels) > kmeans_nmi
