@@ -136,6 +136,15 @@ def random_generator(random_state):
     return check_random_state(random_state)
 
 
+def image_shape_of(array):
+    """``(C, H, W)`` of the images in ``array`` of shape (n, H, W) or (n, C, H, W), else None."""
+    if array.ndim == 3:
+        return (1, *array.shape[1:])
+    if array.ndim == 4:
+        return tuple(array.shape[1:])
+    return None
+
+
 def as_tensor(X):
     """A float32 torch view of a validated array; sparse matrices stay CSR."""
     if sp.issparse(X):
@@ -183,13 +192,17 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         """Validate ``X`` with scikit-learn and flatten images to rows.
 
         Images may come as ``(n, H, W)``, ``(n, C, H, W)`` or flat
-        ``(n, C*H*W)`` with ``image_shape=(C, H, W)``.
+        ``(n, C*H*W)`` with ``image_shape=(C, H, W)``. With ``reset`` (a new
+        fit), the network of an earlier fit is dropped first, so that a fit
+        that fails leaves no model of other data.
         """
+        if reset and hasattr(self, "net_"):
+            del self.net_
         shape = None
         if not sp.issparse(X) and not hasattr(X, "iloc"):
             array = np.asarray(X)
-            if array.ndim in (3, 4):
-                shape = (1, *array.shape[1:]) if array.ndim == 3 else tuple(array.shape[1:])
+            shape = image_shape_of(array)
+            if shape is not None:
                 X = array.reshape(len(array), math.prod(array.shape[1:]))  # also for n = 0
         X = validate_data(
             self, X, reset=reset, dtype=np.float32,
@@ -246,8 +259,6 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
             Fitted estimator.
         """
         self._validate_params()
-        if hasattr(self, "net_"):
-            del self.net_  # a refit that fails below must not leave the model of other data
         X = self._validate_input(X, reset=True)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")

@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._callbacks import LossTermScoring
-from ._base import (BaseDeepClustering, as_tensor, output_width, random_generator, resolve_device,
-                    seeded_torch)
+from ._base import (BaseDeepClustering, as_tensor, image_shape_of, output_width, random_generator,
+                    resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
@@ -534,8 +534,6 @@ class LearnedClusterer(BaseEstimator):
         if self.hidden_size % 2:
             raise ValueError(f"hidden_size={self.hidden_size} must be even: each direction "
                              "of a residual bi-LSTM has hidden_size / 2 units.")
-        if hasattr(self, "net_"):
-            del self.net_  # a refit that fails below must not leave the model of other data
         X, labels = self._validate_training_data(X, y)
         self.set_size_ = X.shape[1] if labels.ndim == 2 else (
             DEFAULT_SET_SIZE if self.set_size is None else self.set_size)
@@ -608,13 +606,13 @@ class LearnedClusterer(BaseEstimator):
     def _set_outputs(self, X):
         """The network's outputs for the single set ``X``."""
         check_is_fitted(self, "net_")
-        example_shapes = [(self.n_features_in_,)]
-        if self.image_shape_ is not None:
-            example_shapes.append(self.image_shape_)
-            if self.image_shape_[0] == 1:
-                example_shapes.append(self.image_shape_[1:])
-        if np.ndim(X) > 2 and tuple(np.shape(X)[1:]) not in example_shapes:
-            one_set = " or ".join(str(("n", *shape)).replace("'", "") for shape in example_shapes)
+        if np.ndim(X) > 2 and image_shape_of(np.asarray(X)) != self.image_shape_:
+            shapes = [(self.n_features_in_,)]
+            if self.image_shape_ is not None:
+                shapes.append(self.image_shape_)
+                if self.image_shape_[0] == 1:
+                    shapes.append(self.image_shape_[1:])
+            one_set = " or ".join(str(("n", *shape)).replace("'", "") for shape in shapes)
             raise ValueError(f"X of shape {np.shape(X)} holds several sets or is not one set: "
                              f"{type(self).__name__} clusters one set of shape {one_set} per "
                              "call; call it once per set.")
