@@ -33,6 +33,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
+import joblib
 import numpy as np
 import torch
 from skorch.callbacks import Callback, LRScheduler
@@ -113,6 +114,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="torch device of the network")
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_point_sets.json"))
+    parser.add_argument("--save-model", metavar="PATH",
+                        help="pickle the fitted estimator there (joblib)")
     args = parser.parse_args(argv)
 
     X_train, y_train = make_point_sets(n_sets=args.n_train_sets, random_state=args.seed)
@@ -132,6 +135,8 @@ def main(argv=None):
     est.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
     fit_cpu_seconds = time.process_time() - cpu_start
+    if args.save_model:
+        joblib.dump(est, args.save_model)
     start = time.perf_counter()
     learned = [est.predict(x) for x in X_test]
     predict_seconds = time.perf_counter() - start

@@ -3,9 +3,10 @@
 Cluster ids are arbitrary, so two runs of a clusterer that find the same
 partition may still name its clusters differently. :func:`align_labels`
 renames the clusters of one labelling to match a reference with the
-Hungarian method (paper 000 section 4.5, after Strehl and Ghosh, 2002), and
+Hungarian method (paper 000 section 4.5, after Strehl and Ghosh, 2002),
 :func:`vote` combines several labellings by majority after aligning them to
-the first one (DDC-VOTE). Both work on the labels of any clusterer.
+the first one (DDC-VOTE), and :func:`vote_proba` averages soft assignments
+aligned the same way. They work on the output of any clusterer.
 """
 
 from numbers import Integral
@@ -16,7 +17,7 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-__all__ = ["align_labels", "vote"]
+__all__ = ["align_labels", "vote", "vote_proba"]
 
 
 def _check_integer_labels(labels, name):
@@ -128,3 +129,45 @@ def vote(label_sets, *, align=True, n_clusters=None):
     counts = (stacked[:, None, :] == stacked[None, :, :]).sum(axis=1)  # votes for each set's label
     winner = counts.argmax(axis=0)  # first set among those with the most votes
     return stacked[winner, np.arange(stacked.shape[1])]
+
+
+def vote_proba(probas):
+    """Average soft cluster assignments after aligning their clusters to the first.
+
+    The soft counterpart of :func:`vote`: the columns of each matrix after
+    the first are renamed with the mapping :func:`align_labels` finds
+    between its hard labels (the row-wise argmax) and those of the first
+    matrix, then all matrices are averaged.
+
+    Parameters
+    ----------
+    probas : array-like of shape (n_runs, n_samples, n_clusters)
+        ``probas[r, i, c]`` is the probability that run ``r`` gives sample
+        ``i`` cluster ``c``; rows sum to 1.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_clusters)
+        The average, in the cluster ids of the first run.
+
+    Examples
+    --------
+    >>> from sklearn_deepcluster.ensemble import vote_proba
+    >>> vote_proba([[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [1.0, 0.0]]])
+    array([[0.8, 0.2],
+           [0.1, 0.9]])
+    """
+    probas = np.asarray(probas, dtype=np.float64)
+    if probas.ndim != 3 or 0 in probas.shape:
+        raise ValueError("probas must be a non-empty array of shape (n_runs, n_samples, "
+                         f"n_clusters), got shape {probas.shape}.")
+    n_clusters = probas.shape[2]
+    reference = probas[0].argmax(axis=1)
+    total = probas[0].copy()
+    for proba in probas[1:]:
+        _, mapping = align_labels(proba.argmax(axis=1), reference, n_clusters=n_clusters,
+                                  return_mapping=True)
+        renamed = np.empty_like(proba)
+        renamed[:, list(mapping.values())] = proba[:, list(mapping.keys())]
+        total += renamed
+    return total / len(probas)

@@ -19,6 +19,7 @@ from ._base import (BaseDeepClustering, as_tensor, image_shape_of, output_width,
                     resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
 from .augment import AUGMENTATIONS, augment
+from .ensemble import vote_proba
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
                             same_cluster_share, sample_sets_from_classes)
 from .losses.pairwise import (cluster_assignment_loss, cluster_count_loss, n_clusters_of,
@@ -33,6 +34,9 @@ DEFAULT_SET_SIZE = 72
 N_RECALIBRATION_BATCHES = 50
 #: ``embedding="auto"`` uses the identity up to this many features, an MLP above.
 MAX_IDENTITY_FEATURES = 16
+#: Seed of the orders in which ``n_orderings > 1`` reads a set: fixed, so that
+#: ``predict`` is a function of the fitted model and the set alone.
+ORDERING_SEED = 0
 
 
 def _silent(*args, **kwargs):
@@ -218,6 +222,14 @@ class LearnedClusterer(BaseEstimator):
     validation_fraction : float, default=0.1
         Share of the classes (or of the labelled sets) held out for early
         stopping. 0 trains for ``max_iter`` iterations without validation.
+    n_orderings : int, default=1
+        ``predict``, ``predict_proba`` and ``predict_n_clusters`` read the
+        set in this many orders (as given, then fixed random permutations)
+        and combine the outputs: ``P(k)`` is averaged, and ``P(l | x_i, k)``
+        of the chosen ``k`` is averaged after each order's cluster ids are
+        renamed to agree with those of the given order
+        (:func:`~sklearn_deepcluster.ensemble.vote_proba`). 1: the paper's
+        single pass. Training is unchanged.
     augmentations : tuple of str, default=None
         Image augmentations from :mod:`sklearn_deepcluster.augment` (e.g.
         ``("rotate", "scale", "flip")``) applied to every training set, drawn
@@ -310,6 +322,9 @@ class LearnedClusterer(BaseEstimator):
     - ``predict`` returns the network's cluster indices for the most
       probable ``k``; an index may be unused, so labels need not be
       consecutive.
+    - ``n_orderings > 1`` is not in the paper. The bi-LSTMs read a set in
+      order, so their outputs depend on it; averaging over orders reduces
+      that variance (``benchmarks/results/learned_orderings.txt``).
 
     References
     ----------
@@ -342,6 +357,7 @@ class LearnedClusterer(BaseEstimator):
         "validation_interval": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_orderings": [Interval(Integral, 1, None, closed="left")],
         "augmentations": [tuple, list, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [type],
@@ -369,7 +385,8 @@ class LearnedClusterer(BaseEstimator):
     def __init__(self, max_clusters=5, set_size=None, embedding="auto", image_shape=None,
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
-                 n_iter_no_change=15000, validation_fraction=0.1, augmentations=None, lr=5.0,
+                 n_iter_no_change=15000, validation_fraction=0.1, n_orderings=1, augmentations=None,
+                 lr=5.0,
                  optimizer=torch.optim.Adadelta, callbacks=None, random_state=None,
                  device="cpu", verbose=0):
         self.max_clusters = max_clusters
@@ -385,6 +402,7 @@ class LearnedClusterer(BaseEstimator):
         self.validation_interval = validation_interval
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.n_orderings = n_orderings
         self.augmentations = augmentations
         self.lr = lr
         self.optimizer = optimizer
@@ -604,8 +622,13 @@ class LearnedClusterer(BaseEstimator):
 
     # ---------------------------------------------------------------- predict
     def _set_outputs(self, X):
-        """The network's outputs for the single set ``X``."""
+        """``P(k)`` and ``P(l | x_i, k)`` of the most probable ``k`` for the single set ``X``.
+
+        Combined over ``n_orderings`` orders of the set; the second output
+        has shape ``(n, max_clusters)``, with zeros in the columns ``l >= k``.
+        """
         check_is_fitted(self, "net_")
+        self._validate_params()
         if np.ndim(X) > 2 and image_shape_of(np.asarray(X)) != self.image_shape_:
             shapes = [(self.n_features_in_,)]
             if self.image_shape_ is not None:
@@ -616,10 +639,20 @@ class LearnedClusterer(BaseEstimator):
             raise ValueError(f"X of shape {np.shape(X)} holds several sets or is not one set: "
                              f"{type(self).__name__} clusters one set of shape {one_set} per "
                              "call; call it once per set.")
-        X = self._validate_input(X, reset=False)
-        out = self.net_.predict_outputs(as_tensor(X).unsqueeze(0),
+        X = as_tensor(self._validate_input(X, reset=False))
+        n = len(X)
+        rng = np.random.RandomState(ORDERING_SEED)
+        orders = np.stack([np.arange(n)] + [rng.permutation(n)
+                                           for _ in range(self.n_orderings - 1)])
+        out = self.net_.predict_outputs(X[torch.from_numpy(orders)],
                                         ("count_proba", "assign_proba"))
-        return out["count_proba"][0], out["assign_proba"][0]
+        count_proba = out["count_proba"].mean(axis=0)
+        k = int(count_proba.argmax()) + 1
+        undo = np.argsort(orders, axis=1)  # each order's rows back to the given order
+        assign = np.take_along_axis(out["assign_proba"][:, :, k - 1], undo[:, :, None], axis=1)
+        proba = np.zeros_like(assign[0])
+        proba[:, :k] = vote_proba(assign[:, :, :k])
+        return count_proba, proba
 
     def predict_n_clusters(self, X):
         """Distribution of the number of clusters in the set ``X``, ``P(k)``.
@@ -632,7 +665,8 @@ class LearnedClusterer(BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (max_clusters,)
-            ``proba[c - 1] = P(k = c)``; ``proba.argmax() + 1`` is the estimate.
+            ``proba[c - 1] = P(k = c)``, averaged over ``n_orderings``
+            orders; ``proba.argmax() + 1`` is the estimate.
         """
         return self._set_outputs(X)[0]
 
@@ -647,10 +681,10 @@ class LearnedClusterer(BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n, max_clusters)
-            Row ``i`` is ``P(l | x_i, k)``; the columns ``l >= k`` are 0.
+            Row ``i`` is ``P(l | x_i, k)`` (with ``n_orderings > 1``, the
+            aligned average over the orders); the columns ``l >= k`` are 0.
         """
-        count_proba, assign_proba = self._set_outputs(X)
-        return assign_proba[:, int(count_proba.argmax())]
+        return self._set_outputs(X)[1]
 
     def predict(self, X):
         """Cluster the set ``X`` jointly, with its most probable number of clusters.

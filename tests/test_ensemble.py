@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from sklearn_deepcluster.ensemble import align_labels, vote
+from sklearn_deepcluster.ensemble import align_labels, vote, vote_proba
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 
@@ -91,3 +91,20 @@ def test_vote_combines_kmeans_runs(blobs):
     runs = [KMeans(3, n_init=1, random_state=s).fit_predict(X) for s in range(5)]
     voted = vote(runs)
     assert clustering_accuracy(y, voted) >= max(clustering_accuracy(y, r) for r in runs) - 0.05
+
+
+def test_vote_proba_renames_columns_before_averaging():
+    first = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.0, 0.1, 0.9]])
+    renamed = first[:, [2, 0, 1]]  # the same run with its cluster ids permuted
+    np.testing.assert_allclose(vote_proba([first, renamed]), first)
+    other = np.array([[0.5, 0.4, 0.1], [0.0, 0.2, 0.8], [0.1, 0.6, 0.3]])
+    # other's hard labels (0, 2, 1) against (0, 1, 2): its ids 0, 2, 1 become 0, 1, 2
+    expected = (first + other[:, [0, 2, 1]]) / 2
+    np.testing.assert_allclose(vote_proba([first, other]), expected)
+
+
+def test_vote_proba_checks_its_shape():
+    with pytest.raises(ValueError, match="n_runs, n_samples, n_clusters"):
+        vote_proba([[0.5, 0.5]])
+    with pytest.raises(ValueError, match="non-empty"):
+        vote_proba(np.zeros((0, 3, 2)))

@@ -11,6 +11,7 @@ import torch
 from sklearn.metrics import normalized_mutual_info_score
 
 from sklearn_deepcluster import LearnedClusterer
+from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster._set_sampling import (class_members, expected_same_cluster_share,
                                                sample_cluster_sizes, sample_sets_from_classes)
 from sklearn_deepcluster.learned import LearnedClusteringLoss, RecalibrateBatchNorm
@@ -187,6 +188,28 @@ def test_learns_to_split_well_separated_blobs():
                for x, t in zip(X_test, y_test)]
     assert np.mean(nmi) > 0.9
     assert np.mean(k_found) > 0.8
+    # read in 8 orders, the labels still come back in the order of the given set
+    est.set_params(n_orderings=8)
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
+
+
+def test_more_orderings_make_predictions_less_dependent_on_the_order():
+    X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=3, random_state=0)
+    est = tiny_learned(max_clusters=3, set_size=16).fit(X, y)
+    x, perm = X[0], np.random.RandomState(1).permutation(16)
+
+    def order_effect(n_orderings):
+        est.set_params(n_orderings=n_orderings)
+        k = np.abs(est.predict_n_clusters(x) - est.predict_n_clusters(x[perm])).sum()
+        proba = np.abs(est.predict_proba(x)[perm] - est.predict_proba(x[perm])).sum()
+        return k, proba
+
+    single, many = order_effect(1), order_effect(256)
+    assert many[0] < 0.25 * single[0] and many[1] < 0.5 * single[1]
+    est.set_params(n_orderings=3)
+    np.testing.assert_allclose(est.predict_proba(x).sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(est.predict_n_clusters(x).sum(), 1, rtol=1e-5)
 
 
 def test_class_labelled_fit_holds_out_classes_for_early_stopping(classes):
