@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["plot_embedding", "plot_history"]
@@ -167,8 +168,8 @@ def plot_embedding(estimator, X, y=None, *, ax=None, show_centers=True, **scatte
     ax : matplotlib Axes, default=None
         Where to draw; None creates a new figure.
     show_centers : bool, default=True
-        Mark ``cluster_centers_`` when the estimator has them and they are as
-        wide as the embedding (projected with the same PCA).
+        Mark ``cluster_centers_`` when the estimator (or a ``Pipeline``'s last
+        step) has them and they are as wide as the embedding (projected with the same PCA).
     **scatter_kws
         Passed to :meth:`matplotlib.axes.Axes.scatter` (e.g. ``s``, ``cmap``).
 
@@ -196,7 +197,8 @@ def plot_embedding(estimator, X, y=None, *, ax=None, show_centers=True, **scatte
         raise TypeError(f"{type(estimator).__name__} has no transform: plot_embedding needs "
                         "an estimator with a learned embedding.")
     Z = np.asarray(estimator.transform(X), dtype=float)
-    centers = getattr(estimator, "cluster_centers_", None) if show_centers else None
+    clusterer = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    centers = getattr(clusterer, "cluster_centers_", None) if show_centers else None
     if centers is not None and np.ndim(centers) == 2 and centers.shape[1] != Z.shape[1]:
         centers = None  # not in the embedding space (e.g. KMeans: centres of the input)
     axis_names = ("z1", "z2")

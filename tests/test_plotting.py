@@ -68,6 +68,17 @@ def test_plot_embedding_2d_with_centers(fitted):
     assert ax.get_xlabel() == "z1"
 
 
+def test_plot_embedding_of_a_pipeline_marks_its_clusterers_centers(fitted):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    _, X, y = fitted
+    pipe = make_pipeline(FunctionTransformer(lambda X: 2 * X), tiny_dec(n_clusters=3)).fit(X)
+    points, centers = plotting.plot_embedding(pipe, X, y).collections
+    np.testing.assert_allclose(points.get_offsets(), pipe.transform(X), rtol=1e-5)
+    np.testing.assert_allclose(centers.get_offsets(), pipe[-1].cluster_centers_, rtol=1e-5)
+
+
 def test_plot_embedding_pca_and_predicted_colours(fitted):
     _, X, _ = fitted
     dec = tiny_dec(n_clusters=3, embedding_dim=4).fit(X)
