@@ -63,6 +63,29 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
     return X[index.numpy()], set_labels.numpy()
 
 
+def write_table(records, out):
+    """Write the markdown table of ``records`` beside the results file ``out``; return it."""
+    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
+    for r in records:
+        t = r["train"]
+        budget = (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
+                  f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
+                  f"({t['fit_seconds'] / 60:.0f} min wall, "
+                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU)")
+        names = ["learned", *sorted((n for n in r if n.startswith("learned_n_orderings")),
+                                    key=lambda n: int(n.rsplit("_", 1)[1])),
+                 "kmeans_true_k_pixels", "learned_on_training_digits"]
+        for name in names:
+            if name not in r:
+                continue
+            s = r[name]
+            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
+                         f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
+    table = "\n".join(lines) + "\n"
+    open(table_path(out), "w").write(table)
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["mnist", "coil100"], required=True)
@@ -164,24 +187,7 @@ def main(argv=None):
     records = read_records(out)
     records.append(record)
     json.dump(records, open(out, "w"), indent=1)
-    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
-    for r in records:
-        t = r["train"]
-        budget = (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
-                  f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
-                  f"({t['fit_seconds'] / 60:.0f} min wall, "
-                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU)")
-        names = ["learned", *sorted((n for n in r if n.startswith("learned_n_orderings")),
-                                    key=lambda n: int(n.rsplit("_", 1)[1])),
-                 "kmeans_true_k_pixels", "learned_on_training_digits"]
-        for name in names:
-            if name not in r:
-                continue
-            s = r[name]
-            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
-                         f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-    open(table_path(out), "w").write("\n".join(lines) + "\n")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(write_table(records, out))
 
 
 if __name__ == "__main__":
