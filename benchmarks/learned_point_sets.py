@@ -98,6 +98,25 @@ def tune_dbscan(X_sets, y_sets):
     return best[1], best[2]
 
 
+def write_table(records, out):
+    """Write the markdown table of ``records`` beside the results file ``out``; return it."""
+    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
+    for r in records:
+        t = r["train"]
+        budget = (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
+                  f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
+                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
+                  f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
+                  f"{' cosine' if t.get('cosine') else ''}")
+        for name in ("learned", "kmeans_true_k", "dbscan"):
+            s = r[name]
+            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
+                         f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
+    table = "\n".join(lines) + "\n"
+    open(table_path(out), "w").write(table)
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-layers", type=int, default=4)
@@ -173,20 +192,7 @@ def main(argv=None):
     records = read_records(args.out)
     records.append(record)
     json.dump(records, open(args.out, "w"), indent=1)
-    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
-    for r in records:
-        t = r["train"]
-        budget = (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
-                  f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
-                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
-                  f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
-                  f"{' cosine' if t.get('cosine') else ''}")
-        for name in ("learned", "kmeans_true_k", "dbscan"):
-            s = r[name]
-            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
-                         f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-    open(table_path(args.out), "w").write("\n".join(lines) + "\n")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(write_table(records, args.out))
 
 
 if __name__ == "__main__":
