@@ -324,7 +324,10 @@ class LearnedClusterer(BaseEstimator):
       consecutive.
     - ``n_orderings > 1`` is not in the paper. The bi-LSTMs read a set in
       order, so their outputs depend on it; averaging over orders reduces
-      that variance (``benchmarks/results/learned_orderings.txt``).
+      that variance. On the point sets, the 4 x 128 network above (a rerun:
+      NMI 0.924, MR 0.058) reached NMI 0.940, MR 0.051 with 8 orders, with
+      no gain beyond 8 (``benchmarks/results/learned_orderings.txt``); on
+      COIL-100, NMI 0.599 became 0.611 with 16.
 
     References
     ----------
