@@ -48,8 +48,8 @@ from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learned_point_sets import RESULTS, TimeBudget, scores  # noqa: E402
-from run import load, read_records, recorded_command, table_path  # noqa: E402
+from learned_point_sets import RESULTS, TimeBudget, scores, write_table  # noqa: E402
+from run import load, read_records, recorded_command  # noqa: E402
 
 
 def test_sets(X, y, n_sets, set_size, max_clusters, seed):
@@ -63,27 +63,19 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
     return X[index.numpy()], set_labels.numpy()
 
 
-def write_table(records, out):
-    """Write the markdown table of ``records`` beside the results file ``out``; return it."""
-    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
-    for r in records:
-        t = r["train"]
-        budget = (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
-                  f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
-                  f"({t['fit_seconds'] / 60:.0f} min wall, "
-                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU)")
-        names = ["learned", *sorted((n for n in r if n.startswith("learned_n_orderings")),
-                                    key=lambda n: int(n.rsplit("_", 1)[1])),
-                 "kmeans_true_k_pixels", "learned_on_training_digits"]
-        for name in names:
-            if name not in r:
-                continue
-            s = r[name]
-            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
-                         f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-    table = "\n".join(lines) + "\n"
-    open(table_path(out), "w").write(table)
-    return table
+def image_set_budget(record):
+    """The training run of an image-set record, in a few words."""
+    t = record["train"]
+    return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
+            f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
+            f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)")
+
+
+def image_set_methods(record):
+    """The scored entries of an image-set record, in table order."""
+    orderings = sorted((n for n in record if n.startswith("learned_n_orderings")),
+                       key=lambda n: int(n.rsplit("_", 1)[1]))
+    return ["learned", *orderings, "kmeans_true_k_pixels", "learned_on_training_digits"]
 
 
 def main(argv=None):
@@ -187,7 +179,7 @@ def main(argv=None):
     records = read_records(out)
     records.append(record)
     json.dump(records, open(out, "w"), indent=1)
-    sys.stdout.write(write_table(records, out))
+    sys.stdout.write(write_table(records, out, image_set_budget, image_set_methods))
 
 
 if __name__ == "__main__":

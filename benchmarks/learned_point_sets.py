@@ -98,19 +98,30 @@ def tune_dbscan(X_sets, y_sets):
     return best[1], best[2]
 
 
-def write_table(records, out):
-    """Write the markdown table of ``records`` beside the results file ``out``; return it."""
+def point_set_budget(record):
+    """The training run of a point-set record, in a few words."""
+    t = record["train"]
+    return (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
+            f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
+            f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
+            f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
+            f"{' cosine' if t.get('cosine') else ''}")
+
+
+def write_table(records, out, budget=point_set_budget,
+                methods=("learned", "kmeans_true_k", "dbscan")):
+    """Write the markdown table of ``records`` beside the results file ``out``; return it.
+
+    ``budget(record)`` describes the training run, shown on the first
+    method's row; ``methods`` (a tuple, or ``methods(record)``) names the
+    scored entries of a record, in order; absent ones are skipped.
+    """
     lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
     for r in records:
-        t = r["train"]
-        budget = (f"{t['n_layers']}x{t['hidden_size']}, {t['sets_per_batch']} sets/batch, "
-                  f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
-                  f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
-                  f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
-                  f"{' cosine' if t.get('cosine') else ''}")
-        for name in ("learned", "kmeans_true_k", "dbscan"):
+        names = [n for n in (methods(r) if callable(methods) else methods) if n in r]
+        for name in names:
             s = r[name]
-            lines.append(f"| {name} | {budget if name == 'learned' else ''} | {s['mr']:.3f} "
+            lines.append(f"| {name} | {budget(r) if name == names[0] else ''} | {s['mr']:.3f} "
                          f"| {s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
     table = "\n".join(lines) + "\n"
     open(table_path(out), "w").write(table)
