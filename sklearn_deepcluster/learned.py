@@ -388,10 +388,9 @@ class LearnedClusterer(BaseEstimator):
     def __init__(self, max_clusters=5, set_size=None, embedding="auto", image_shape=None,
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
-                 n_iter_no_change=15000, validation_fraction=0.1, n_orderings=1, augmentations=None,
-                 lr=5.0,
-                 optimizer=torch.optim.Adadelta, callbacks=None, random_state=None,
-                 device="cpu", verbose=0):
+                 n_iter_no_change=15000, validation_fraction=0.1, n_orderings=1,
+                 augmentations=None, lr=5.0, optimizer=torch.optim.Adadelta, callbacks=None,
+                 random_state=None, device="cpu", verbose=0):
         self.max_clusters = max_clusters
         self.set_size = set_size
         self.embedding = embedding

@@ -169,7 +169,8 @@ def plot_embedding(estimator, X, y=None, *, ax=None, show_centers=True, **scatte
         Where to draw; None creates a new figure.
     show_centers : bool, default=True
         Mark ``cluster_centers_`` when the estimator (or a ``Pipeline``'s last
-        step) has them and they are as wide as the embedding (projected with the same PCA).
+        step) has them and they are as wide as the embedding (projected with
+        the same PCA).
     **scatter_kws
         Passed to :meth:`matplotlib.axes.Axes.scatter` (e.g. ``s``, ``cmap``).
 
