@@ -48,7 +48,8 @@ from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learned_point_sets import RESULTS, TimeBudget, scores, write_table  # noqa: E402
+from learned_point_sets import (RESULTS, TimeBudget, score_orderings, scores,  # noqa: E402
+                                write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -146,12 +147,8 @@ def main(argv=None):
     if args.dataset == "coil100":
         split["validation_objects"] = est.validation_classes_.tolist()
     learned = [est.predict(x) for x in X_test]
-    orderings = {}
-    for n_orderings in args.orderings:
-        est.set_params(n_orderings=n_orderings)
-        orderings[f"learned_n_orderings_{n_orderings}"] = scores(
-            y_test, [est.predict(x) for x in X_test])
-    est.set_params(n_orderings=1)
+    orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
+                 score_orderings(est, X_test, y_test, args.orderings).items()}
     kmeans = [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
         x.reshape(len(x), -1)) for x, t in zip(X_test, y_test)]
 

@@ -17,13 +17,12 @@ import argparse
 import os
 import platform
 import sys
-import time
 from datetime import datetime, timezone
 
 import joblib
 
 import learned_point_sets
-from learned_point_sets import RESULTS, scores
+from learned_point_sets import RESULTS, score_orderings
 from run import recorded_command
 from sklearn_deepcluster.datasets import make_point_sets
 
@@ -41,7 +40,6 @@ def main(argv=None):
     # learned_point_sets.py, run as a script, pickles its callback as __main__.TimeBudget
     sys.modules["__main__"].TimeBudget = learned_point_sets.TimeBudget
     est = joblib.load(args.model)
-    vars(est).setdefault("n_orderings", 1)  # a model saved before the parameter existed
     X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
     lines = [f"## {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
              f"{platform.machine()} {os.cpu_count()} cpus, "
@@ -51,16 +49,12 @@ def main(argv=None):
              "| n_orderings | MR | NMI | NMI (geometric) | BBN | k exact | predict s, 300 sets |",
              "|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
-    for n_orderings in args.orderings:
-        est.set_params(n_orderings=n_orderings)
-        start = time.perf_counter()
-        labels = [est.predict(x) for x in X_test]
-        seconds = time.perf_counter() - start
-        s = scores(y_test, labels)
+    for n_orderings, (s, seconds) in score_orderings(est, X_test, y_test,
+                                                     args.orderings).items():
         lines.append(f"| {n_orderings} | {s['mr']:.3f} | {s['nmi']:.3f} | "
                      f"{s['nmi_geometric']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} | "
                      f"{seconds:.1f} |")
-        print(lines[-1], flush=True)
+    print("\n".join(lines[5:]), flush=True)
     with open(args.out, "a") as f:
         f.write("\n".join(lines) + "\n\n")
 

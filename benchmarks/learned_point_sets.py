@@ -86,6 +86,21 @@ def scores(y_sets, label_sets):
             "k_exact": float(np.mean(k_exact))}
 
 
+def score_orderings(estimator, X_sets, y_sets, orderings):
+    """``{R: (scores, seconds)}``: the sets clustered with ``n_orderings=R`` for each R.
+
+    The estimator's own ``n_orderings`` is restored afterwards.
+    """
+    results, kept = {}, estimator.n_orderings
+    for n_orderings in orderings:
+        estimator.set_params(n_orderings=n_orderings)
+        start = time.perf_counter()
+        labels = [estimator.predict(x) for x in X_sets]
+        results[n_orderings] = (scores(y_sets, labels), time.perf_counter() - start)
+    estimator.set_params(n_orderings=kept)
+    return results
+
+
 def tune_dbscan(X_sets, y_sets):
     """The (eps, min_samples) of a small grid with the best mean NMI on the tuning sets."""
     best = None
