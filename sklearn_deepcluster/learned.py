@@ -327,7 +327,9 @@ class LearnedClusterer(BaseEstimator):
       that variance. On the point sets, the 4 x 128 network above (a rerun:
       NMI 0.924, MR 0.058) reached NMI 0.940, MR 0.051 with 8 orders, with
       no gain beyond 8 (``benchmarks/results/learned_orderings.txt``); on
-      COIL-100, NMI 0.599 became 0.611 with 16.
+      COIL-100, NMI 0.599 became 0.611 with 16. A 6 x 256 network trained
+      for 5 minutes on one H100 went from NMI 0.963 / MR 0.028 to
+      0.973 / 0.022 with 8 orders (``learned_orderings_cuda.txt``).
 
     References
     ----------

@@ -91,6 +91,9 @@ def test_learned_clusterer_on_cuda():
     assert module_device(est) == "cuda"
     nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
     assert np.mean(nmi) > 0.9
+    est.set_params(n_orderings=8)  # eight orders of each set in one batched pass on the GPU
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
     counts = est.predict_n_clusters(X_test[0])
     assert isinstance(counts, np.ndarray) and counts.shape == (2,)
     clone = pickle.loads(pickle.dumps(est))
