@@ -120,7 +120,8 @@ def point_set_budget(record):
             f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
             f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
             f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
-            f"{' cosine' if t.get('cosine') else ''}")
+            f"{' cosine' if t.get('cosine') else ''}"
+            f"{', principal order' if t.get('set_order') == 'principal' else ''}")
 
 
 def write_table(records, out, budget=point_set_budget,
@@ -156,6 +157,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--cosine", action="store_true",
                         help="anneal the learning rate to 0 over --max-iter iterations")
+    parser.add_argument("--set-order", choices=["given", "principal"], default="given",
+                        help="LearnedClusterer's set_order")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="torch device of the network")
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_point_sets.json"))
@@ -174,7 +177,7 @@ def main(argv=None):
     est = LearnedClusterer(max_clusters=5, n_layers=args.n_layers, hidden_size=args.hidden_size,
                            sets_per_batch=args.sets_per_batch, max_iter=args.max_iter,
                            validation_fraction=0.01, optimizer=optimizer, lr=args.lr,
-                           callbacks=callbacks, device=args.device,
+                           set_order=args.set_order, callbacks=callbacks, device=args.device,
                            random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X_train, y_train)
@@ -201,7 +204,8 @@ def main(argv=None):
                   "sets_per_batch": args.sets_per_batch, "max_iter": args.max_iter,
                   "n_iter": est.n_iter_, "best_iter": best_epoch * iterations_per_epoch,
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
-                  "lr": args.lr, "cosine": args.cosine, "fit_seconds": fit_seconds,
+                  "lr": args.lr, "cosine": args.cosine, "set_order": args.set_order,
+                  "fit_seconds": fit_seconds,
                   "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes, "device": args.device,
                   "final_valid_loss": float(est.history_[-1]["valid_loss"]),

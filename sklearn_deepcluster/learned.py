@@ -230,6 +230,13 @@ class LearnedClusterer(BaseEstimator):
         renamed to agree with those of the given order
         (:func:`~sklearn_deepcluster.ensemble.vote_proba`). 1: the paper's
         single pass. Training is unchanged.
+    set_order : {"given", "principal"}, default="given"
+        Order in which the bi-LSTMs read each set, in training and in
+        ``predict``: ``"given"``, the paper's; ``"principal"``, sorted by the
+        examples' projections on the first principal component of the
+        embedded set (:func:`~sklearn_deepcluster.modules.set_network.principal_order`),
+        so that the outputs no longer depend on the order of the set (then
+        ``n_orderings`` only breaks ties). Not in the paper; see Notes.
     augmentations : tuple of str, default=None
         Image augmentations from :mod:`sklearn_deepcluster.augment` (e.g.
         ``("rotate", "scale", "flip")``) applied to every training set, drawn
@@ -363,6 +370,7 @@ class LearnedClusterer(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_orderings": [Interval(Integral, 1, None, closed="left")],
+        "set_order": [StrOptions({"given", "principal"})],
         "augmentations": [tuple, list, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [type],
@@ -391,8 +399,8 @@ class LearnedClusterer(BaseEstimator):
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
                  n_iter_no_change=15000, validation_fraction=0.1, n_orderings=1,
-                 augmentations=None, lr=5.0, optimizer=torch.optim.Adadelta, callbacks=None,
-                 random_state=None, device="cpu", verbose=0):
+                 set_order="given", augmentations=None, lr=5.0, optimizer=torch.optim.Adadelta,
+                 callbacks=None, random_state=None, device="cpu", verbose=0):
         self.max_clusters = max_clusters
         self.set_size = set_size
         self.embedding = embedding
@@ -407,6 +415,7 @@ class LearnedClusterer(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
         self.n_orderings = n_orderings
+        self.set_order = set_order
         self.augmentations = augmentations
         self.lr = lr
         self.optimizer = optimizer
@@ -591,7 +600,8 @@ class LearnedClusterer(BaseEstimator):
     def _build_net(self, valid):
         embedding, width = self._resolve_embedding(self.n_features_in_)
         module = SetClusteringNetwork(embedding, width, self.max_clusters,
-                                      n_layers=self.n_layers, hidden_size=self.hidden_size)
+                                      n_layers=self.n_layers, hidden_size=self.hidden_size,
+                                      set_order=self.set_order)
         loss_terms = ("cluster_count", "cluster_assignment")
         callbacks = [LossTermScoring(name, on_train=True) for name in loss_terms]
         per_epoch = self._batches_per_epoch()

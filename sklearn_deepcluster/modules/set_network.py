@@ -97,6 +97,30 @@ class ClusterCountNetwork(nn.Module):
         return torch.softmax(self.head(torch.cat([out[:, 0], out[:, -1]], dim=1)), dim=1)
 
 
+def principal_order(z):
+    """The order of each set's examples along the set's first principal component.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n_sets, n, d)
+        Embedded sets.
+
+    Returns
+    -------
+    order : LongTensor of shape (n_sets, n)
+        ``z[s, order[s]]`` sorts set ``s`` by its projections on its first
+        principal component, signed so that the projections' third moment is
+        not negative (a principal axis has no sign of its own). The order does
+        not depend on how the set was given, except among tied projections.
+    """
+    with torch.no_grad():
+        centred = z - z.mean(dim=1, keepdim=True)
+        axis = torch.linalg.svd(centred, full_matrices=False)[2][:, :1].transpose(1, 2)
+        projection = (centred @ axis)[..., 0]
+        sign = torch.where((projection ** 3).sum(dim=1, keepdim=True) < 0, -1.0, 1.0)
+        return (sign * projection).argsort(dim=1, stable=True)
+
+
 class SetClusteringNetwork(nn.Module):
     """The complete model of Fig. 1 / Table I.
 
@@ -111,6 +135,10 @@ class SetClusteringNetwork(nn.Module):
         ``m``, the number of RBDLSTM layers.
     hidden_size : int, default=288
         Width of the clustering network (must be even).
+    set_order : {"given", "principal"}, default="given"
+        Order in which the bi-LSTMs read a set: as given (the paper), or
+        sorted by :func:`principal_order` of the embedded set (the outputs
+        are returned in the given order).
 
     Notes
     -----
@@ -122,9 +150,13 @@ class SetClusteringNetwork(nn.Module):
     linear layer of ``k_max (k_max + 1) / 2`` outputs, split per ``k``.
     """
 
-    def __init__(self, embedding, embedding_dim, max_clusters, n_layers=14, hidden_size=288):
+    def __init__(self, embedding, embedding_dim, max_clusters, n_layers=14, hidden_size=288,
+                 set_order="given"):
         super().__init__()
+        if set_order not in ("given", "principal"):
+            raise ValueError(f"set_order must be 'given' or 'principal', got {set_order!r}.")
         self.max_clusters = max_clusters
+        self.set_order = set_order
         self.embedding = embedding
         self.project = nn.Sequential(nn.Linear(embedding_dim, hidden_size),
                                      nn.LeakyReLU(LEAKY_SLOPE))
@@ -135,6 +167,9 @@ class SetClusteringNetwork(nn.Module):
     def forward(self, x):
         n_sets, n = x.shape[:2]
         z = self.embedding(x.reshape(n_sets * n, *x.shape[2:])).reshape(n_sets, n, -1)
+        if self.set_order == "principal":
+            order = principal_order(z)
+            z = z.gather(1, order[..., None].expand_as(z))
         h = self.project(z)
         before_last = h
         for layer in self.layers:
@@ -146,4 +181,7 @@ class SetClusteringNetwork(nn.Module):
         for k in range(1, k_max + 1):
             assign[:, :, k - 1, :k] = torch.softmax(logits[..., start:start + k], dim=-1)
             start += k
+        if self.set_order == "principal":  # rows back to the given order
+            inverse = order.argsort(dim=1)
+            assign = assign.gather(1, inverse[..., None, None].expand_as(assign))
         return {"count_proba": self.count(before_last), "assign_proba": assign}
