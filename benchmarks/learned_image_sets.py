@@ -49,7 +49,7 @@ from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_cl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import (RESULTS, TimeBudget, score_orderings, scores,  # noqa: E402
-                                write_table)
+                                set_order_note, write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -69,7 +69,8 @@ def image_set_budget(record):
     t = record["train"]
     return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
-            f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)")
+            f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
+            f"{set_order_note(t)}")
 
 
 def image_set_methods(record):
@@ -98,6 +99,8 @@ def main(argv=None):
     parser.add_argument("--orderings", type=int, nargs="+", default=[],
                         help="also score the network reading each test set in this many "
                              "orders (LearnedClusterer's n_orderings)")
+    parser.add_argument("--set-order", choices=["given", "principal"], default="given",
+                        help="LearnedClusterer's set_order")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None,
                         help="results file; default benchmarks/results/learned_<dataset>.json")
@@ -137,7 +140,7 @@ def main(argv=None):
                            embedding=embedding, n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
-                           optimizer=torch.optim.Adam, lr=args.lr,
+                           optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
                            callbacks=[TimeBudget(60 * args.budget_minutes)],
                            random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -159,6 +162,7 @@ def main(argv=None):
                   "hidden_size": args.hidden_size, "sets_per_batch": args.sets_per_batch,
                   "max_iter": args.max_iter, "n_iter": est.n_iter_, "optimizer": "adam",
                   "lr": args.lr, "validation_fraction": validation_fraction,
+                  "set_order": args.set_order,
                   "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},

@@ -113,6 +113,11 @@ def tune_dbscan(X_sets, y_sets):
     return best[1], best[2]
 
 
+def set_order_note(train):
+    """``", principal order"`` for a run with ``set_order="principal"``, else nothing."""
+    return ", principal order" if train.get("set_order") == "principal" else ""
+
+
 def point_set_budget(record):
     """The training run of a point-set record, in a few words."""
     t = record["train"]
@@ -120,8 +125,7 @@ def point_set_budget(record):
             f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
             f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
             f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
-            f"{' cosine' if t.get('cosine') else ''}"
-            f"{', principal order' if t.get('set_order') == 'principal' else ''}")
+            f"{' cosine' if t.get('cosine') else ''}{set_order_note(t)}")
 
 
 def write_table(records, out, budget=point_set_budget,

@@ -19,7 +19,8 @@ from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluste
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
                                                  same_cluster_targets)
-from sklearn_deepcluster.modules.set_network import ResidualBiLSTM, SetClusteringNetwork
+from sklearn_deepcluster.modules.set_network import (ResidualBiLSTM, SetClusteringNetwork,
+                                                     principal_order)
 
 
 def tiny_learned(**params):
@@ -166,6 +167,33 @@ def test_network_outputs_are_distributions():
         assert (assign[:, :, k - 1, k:] == 0).all()
 
 
+def test_principal_order_sorts_along_the_main_axis_whatever_the_given_order():
+    # points on the line y = 2x, with one far point making the third moment positive
+    t = torch.tensor([0.3, -1.0, 0.1, 4.0, -0.5])
+    z = torch.stack([t, 2 * t], dim=1)[None]
+    expected = torch.tensor([[1, 4, 2, 0, 3]])  # ascending t
+    torch.testing.assert_close(principal_order(z), expected)
+    torch.testing.assert_close(principal_order(-z), expected)  # the sign follows the skew
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    shuffled = z[:, perm]
+    torch.testing.assert_close(shuffled[0, principal_order(shuffled)[0]], z[0, expected[0]])
+
+
+def test_principal_set_order_makes_the_network_order_invariant():
+    torch.manual_seed(0)
+    net = SetClusteringNetwork(torch.nn.Identity(), 2, max_clusters=3, n_layers=2,
+                               hidden_size=8, set_order="principal").eval()
+    x = torch.rand(3, 7, 2)
+    perm = torch.randperm(7)
+    out, out_perm = net(x), net(x[:, perm])
+    torch.testing.assert_close(out_perm["count_proba"], out["count_proba"])
+    torch.testing.assert_close(out_perm["assign_proba"], out["assign_proba"][:, perm])
+    net.set_order = "given"  # the paper's network reads the set as given
+    assert not torch.allclose(net(x[:, perm])["count_proba"], net(x)["count_proba"])
+    with pytest.raises(ValueError, match="set_order"):
+        SetClusteringNetwork(torch.nn.Identity(), 2, max_clusters=3, set_order="sorted")
+
+
 def test_residual_bilstm_adds_its_input():
     layer = ResidualBiLSTM(6)
     for p in layer.parameters():
@@ -210,6 +238,21 @@ def test_more_orderings_make_predictions_less_dependent_on_the_order():
     est.set_params(n_orderings=3)
     np.testing.assert_allclose(est.predict_proba(x).sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(est.predict_n_clusters(x).sum(), 1, rtol=1e-5)
+
+
+def test_principal_set_order_learns_and_ignores_the_order_of_the_set():
+    X, y = two_blob_sets(400)
+    X_test, y_test = two_blob_sets(30, seed=1)
+    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
+                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
+                           lr=1e-2, set_order="principal", random_state=0).fit(X, y)
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
+    x, perm = X_test[0], np.random.RandomState(1).permutation(12)
+    np.testing.assert_allclose(est.predict_n_clusters(x[perm]), est.predict_n_clusters(x),
+                               rtol=1e-5)
+    np.testing.assert_allclose(est.predict_proba(x[perm]), est.predict_proba(x)[perm],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_class_labelled_fit_holds_out_classes_for_early_stopping(classes):
