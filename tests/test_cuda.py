@@ -17,9 +17,8 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from conftest import tiny_dec
 from test_ddc import tiny_ddc
-from test_learned import two_blob_sets
+from test_learned import blob_learner, two_blob_sets
 from test_triplet_dec import tiny_triplet
-from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -85,9 +84,7 @@ def test_same_seed_same_labels_on_cuda(name, digit_images):
 def test_learned_clusterer_on_cuda():
     X, y = two_blob_sets(400)
     X_test, y_test = two_blob_sets(30, seed=1)
-    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
-                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
-                           lr=1e-2, device="cuda", random_state=0).fit(X, y)
+    est = blob_learner(device="cuda").fit(X, y)
     assert module_device(est) == "cuda"
     nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
     assert np.mean(nmi) > 0.9
@@ -120,9 +117,7 @@ np.save(sys.argv[3], labels)
 def test_cuda_fit_unpickles_and_predicts_without_cuda(name, blobs, digit_images, tmp_path):
     if name == "learned":
         X, y = two_blob_sets(200)
-        est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
-                               max_iter=50, validation_fraction=0, optimizer=torch.optim.Adam,
-                               lr=1e-2, device="cuda", random_state=0).fit(X, y)
+        est = blob_learner(max_iter=50, device="cuda").fit(X, y)
         X = X[:5]
         expected = np.concatenate([est.predict(x) for x in X])
     else:

@@ -46,6 +46,13 @@ def two_blob_sets(n_sets, n=12, seed=0):
     return X, y
 
 
+def blob_learner(**params):
+    """A small LearnedClusterer that learns two_blob_sets in 100 Adam steps (also test_cuda.py)."""
+    defaults = dict(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16, max_iter=100,
+                    validation_fraction=0, optimizer=torch.optim.Adam, lr=1e-2, random_state=0)
+    return LearnedClusterer(**{**defaults, **params})
+
+
 @pytest.fixture
 def classes():
     """Class-labelled 3-D examples: 6 classes of 20."""
@@ -208,9 +215,7 @@ def test_residual_bilstm_adds_its_input():
 def test_learns_to_split_well_separated_blobs():
     X, y = two_blob_sets(400)
     X_test, y_test = two_blob_sets(30, seed=1)
-    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
-                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
-                           lr=1e-2, random_state=0).fit(X, y)
+    est = blob_learner().fit(X, y)
     nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
     k_found = [est.predict_n_clusters(x).argmax() + 1 == len(np.unique(t))
                for x, t in zip(X_test, y_test)]
@@ -243,9 +248,7 @@ def test_more_orderings_make_predictions_less_dependent_on_the_order():
 def test_principal_set_order_learns_and_ignores_the_order_of_the_set():
     X, y = two_blob_sets(400)
     X_test, y_test = two_blob_sets(30, seed=1)
-    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=16, sets_per_batch=16,
-                           max_iter=100, validation_fraction=0, optimizer=torch.optim.Adam,
-                           lr=1e-2, set_order="principal", random_state=0).fit(X, y)
+    est = blob_learner(set_order="principal").fit(X, y)
     nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
     assert np.mean(nmi) > 0.9
     x, perm = X_test[0], np.random.RandomState(1).permutation(12)
