@@ -31,6 +31,7 @@ import os
 import platform
 import sys
 import time
+from functools import partial
 from datetime import datetime, timezone
 
 import joblib
@@ -39,7 +40,7 @@ import torch
 from skorch.callbacks import Callback, LRScheduler
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import normalized_mutual_info_score
-from torch.optim.lr_scheduler import CosineAnnealingLR
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR
 
 from run import gpu_name, read_records, recorded_command, table_path
 from sklearn_deepcluster import LearnedClusterer
@@ -65,6 +66,12 @@ class TimeBudget(Callback):
     def on_epoch_end(self, net, **kwargs):
         if time.perf_counter() - self.start_ > self.seconds:
             raise KeyboardInterrupt
+
+
+def final_decay(iteration, max_iter, fraction):
+    """Learning-rate factor: 1, then linearly to 0 over the last ``fraction`` of ``max_iter``."""
+    decay_start = (1 - fraction) * max_iter
+    return min(1.0, max(0.0, (max_iter - iteration) / (max_iter - decay_start)))
 
 
 def scores(y_sets, label_sets):
@@ -118,6 +125,12 @@ def set_order_note(train):
     return ", principal order" if train.get("set_order") == "principal" else ""
 
 
+def decay_note(train):
+    """``", lr decayed over the last 20%"`` for a run with ``--decay-fraction 0.2``, else nothing."""
+    fraction = train.get("decay_fraction")
+    return f", lr decayed over the last {fraction:.0%}" if fraction else ""
+
+
 def point_set_budget(record):
     """The training run of a point-set record, in a few words."""
     t = record["train"]
@@ -125,7 +138,8 @@ def point_set_budget(record):
             f"{t['n_iter']} it ({t['fit_seconds'] / 60:.0f} min wall, "
             f"{t['fit_cpu_seconds'] / 60:.0f} min CPU), {t['optimizer']}"
             f"{', ' + t['device'] if t.get('device', 'cpu') != 'cpu' else ''}"
-            f"{' cosine' if t.get('cosine') else ''}{set_order_note(t)}")
+            f"{' cosine' if t.get('cosine') else ''}"
+            f"{decay_note(t)}{set_order_note(t)}")
 
 
 def write_table(records, out, budget=point_set_budget,
@@ -161,6 +175,9 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--cosine", action="store_true",
                         help="anneal the learning rate to 0 over --max-iter iterations")
+    parser.add_argument("--decay-fraction", type=float, metavar="F",
+                        help="keep the learning rate, then decay it linearly to 0 over the "
+                             "last F of --max-iter iterations")
     parser.add_argument("--set-order", choices=["given", "principal"], default="given",
                         help="LearnedClusterer's set_order")
     parser.add_argument("--seed", type=int, default=0)
@@ -169,6 +186,10 @@ def main(argv=None):
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
     args = parser.parse_args(argv)
+    if args.cosine and args.decay_fraction is not None:
+        parser.error("--cosine and --decay-fraction are two schedules: choose one")
+    if args.decay_fraction is not None and not 0 < args.decay_fraction <= 1:
+        parser.error("--decay-fraction must be in (0, 1]")
 
     X_train, y_train = make_point_sets(n_sets=args.n_train_sets, random_state=args.seed)
     X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
@@ -178,6 +199,9 @@ def main(argv=None):
     callbacks = [TimeBudget(60 * args.budget_minutes)]
     if args.cosine:
         callbacks.append(LRScheduler(CosineAnnealingLR, T_max=args.max_iter, step_every="batch"))
+    if args.decay_fraction is not None:
+        schedule = partial(final_decay, max_iter=args.max_iter, fraction=args.decay_fraction)
+        callbacks.append(LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))
     est = LearnedClusterer(max_clusters=5, n_layers=args.n_layers, hidden_size=args.hidden_size,
                            sets_per_batch=args.sets_per_batch, max_iter=args.max_iter,
                            validation_fraction=0.01, optimizer=optimizer, lr=args.lr,
@@ -208,7 +232,8 @@ def main(argv=None):
                   "sets_per_batch": args.sets_per_batch, "max_iter": args.max_iter,
                   "n_iter": est.n_iter_, "best_iter": best_epoch * iterations_per_epoch,
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
-                  "lr": args.lr, "cosine": args.cosine, "set_order": args.set_order,
+                  "lr": args.lr, "cosine": args.cosine,
+                  "decay_fraction": args.decay_fraction, "set_order": args.set_order,
                   "fit_seconds": fit_seconds,
                   "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes, "device": args.device,
