@@ -126,7 +126,7 @@ def set_order_note(train):
 
 
 def decay_note(train):
-    """``", lr decayed over the last 20%"`` for a run with ``--decay-fraction 0.2``, else nothing."""
+    """``", lr decayed over the last 20%"`` for ``--decay-fraction 0.2``, else nothing."""
     fraction = train.get("decay_fraction")
     return f", lr decayed over the last {fraction:.0%}" if fraction else ""
 
