@@ -79,11 +79,29 @@ def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):
     monkeypatch.setattr(learned_point_sets, "tune_dbscan", lambda X, y: (0.1, 3))
     monkeypatch.chdir(tmp_path)
     learned_point_sets.main(["--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
-                             "--max-iter", "3", "--out", "lps.json"])
+                             "--max-iter", "3", "--decay-fraction", "0.5", "--out", "lps.json"])
     (record,) = json.loads((tmp_path / "lps.json").read_text())
+    assert record["train"]["decay_fraction"] == 0.5
+    assert "lr decayed over the last 50%" in (tmp_path / "lps.md").read_text()
     assert record["train"]["n_iter"] == 3
     assert record["train"]["best_iter"] == 3  # one epoch of 3 iterations, not 100
     assert (tmp_path / "lps.md").exists()
+
+
+def test_learned_point_sets_final_decay():
+    factors = [learned_point_sets.final_decay(i, max_iter=100, fraction=0.2)
+               for i in (0, 80, 90, 100)]
+    assert factors == pytest.approx([1.0, 1.0, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("schedule", [["--cosine", "--decay-fraction", "0.2"],
+                                      ["--decay-fraction", "0"], ["--decay-fraction", "1.5"]])
+def test_learned_point_sets_bad_schedule_is_a_usage_error(tmp_path, capsys, schedule):
+    with pytest.raises(SystemExit) as excinfo:
+        learned_point_sets.main([*schedule, "--out", str(tmp_path / "lps.json")])
+    assert excinfo.value.code == 2
+    assert "--decay-fraction" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
 
 
 @pytest.mark.parametrize("epochs, rounds", [(3, 2), (1, 2)])
