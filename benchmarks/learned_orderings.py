@@ -16,12 +16,10 @@ Appends a table to ``benchmarks/results/learned_orderings.txt``.
 import argparse
 import os
 import platform
-import sys
 from datetime import datetime, timezone
 
 import joblib
 
-import learned_point_sets
 from learned_point_sets import RESULTS, score_orderings
 from run import recorded_command
 from sklearn_deepcluster.datasets import make_point_sets
@@ -37,9 +35,7 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_orderings.txt"))
     args = parser.parse_args(argv)
 
-    # learned_point_sets.py, run as a script, pickles its callback as __main__.TimeBudget
-    sys.modules["__main__"].TimeBudget = learned_point_sets.TimeBudget
-    est = joblib.load(args.model)
+    est = joblib.load(args.model)  # its callbacks come from learned_point_sets, imported above
     X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
     lines = [f"## {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
              f"{platform.machine()} {os.cpu_count()} cpus, "

@@ -22,7 +22,9 @@ trains on a GPU; the committed GPU run (``learned_point_sets_cuda.md``)::
         --out benchmarks/results/learned_point_sets_cuda.json
 
 Results are appended to ``benchmarks/results/learned_point_sets.json`` and
-summarised in ``learned_point_sets.md``.
+summarised in ``learned_point_sets.md``. ``--save-model PATH`` also pickles
+the fitted estimator; its callbacks are this module's, so load it where
+``benchmarks/`` is on the path (as ``learned_orderings.py`` does).
 """
 
 import argparse
@@ -255,4 +257,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module learned_point_sets, not as __main__, so that --save-model pickles
+    # TimeBudget and final_decay under a name that another script can import.
+    import learned_point_sets
+    learned_point_sets.main()

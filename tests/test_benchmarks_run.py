@@ -2,9 +2,11 @@
 
 import json
 import os
+import runpy
 import sys
 from concurrent.futures import Future
 
+import joblib
 import pytest
 
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -86,6 +88,25 @@ def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):
     assert record["train"]["n_iter"] == 3
     assert record["train"]["best_iter"] == 3  # one epoch of 3 iterations, not 100
     assert (tmp_path / "lps.md").exists()
+
+
+def test_learned_point_sets_saved_model_loads_after_a_script_run(tmp_path, monkeypatch):
+    """Run as a script, the benchmark pickles its callbacks where a later process finds them."""
+    make_point_sets = learned_point_sets.make_point_sets
+    monkeypatch.setattr(learned_point_sets, "make_point_sets",
+                        lambda n_sets, random_state: make_point_sets(n_sets=min(n_sets, 60),
+                                                                     random_state=random_state))
+    monkeypatch.setattr(learned_point_sets, "tune_dbscan", lambda X, y: (0.1, 3))
+    model = tmp_path / "model.joblib"
+    monkeypatch.setattr(sys, "argv", [
+        "learned_point_sets.py", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+        "--max-iter", "2", "--decay-fraction", "0.5", "--out", str(tmp_path / "lps.json"),
+        "--save-model", str(model)])
+    runpy.run_path(learned_point_sets.__file__, run_name="__main__")
+    est = joblib.load(model)  # here __main__ is pytest's: it holds no TimeBudget
+    assert est.n_iter_ == 2
+    budget, schedule = est.callbacks
+    assert type(budget).__module__ == schedule.lr_lambda.func.__module__ == "learned_point_sets"
 
 
 def test_learned_point_sets_final_decay():
