@@ -27,7 +27,7 @@ def test_docs_build_without_warnings(tmp_path):
 
 
 #: Hand-written pages whose file references are checked (benchmarks.rst is generated).
-PAGES = ["README.md"] + sorted(
+PAGES = ["README.md", "benchmarks/README.md"] + sorted(
     os.path.relpath(path, ROOT)
     for pattern in ("docs/*.rst", "docs/methods/*.rst")
     for path in glob.glob(os.path.join(ROOT, pattern))
