@@ -7,12 +7,14 @@ import sys
 from concurrent.futures import Future
 
 import joblib
+import numpy as np
 import pytest
 
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "benchmarks")
 sys.path.insert(0, BENCHMARKS)
 
+import learned_errors  # noqa: E402
 import learned_point_sets  # noqa: E402
 import run  # noqa: E402
 
@@ -107,6 +109,50 @@ def test_learned_point_sets_saved_model_loads_after_a_script_run(tmp_path, monke
     assert est.n_iter_ == 2
     budget, schedule = est.callbacks
     assert type(budget).__module__ == schedule.lr_lambda.func.__module__ == "learned_point_sets"
+
+
+class ScriptedClusterer:
+    """Stands for a fitted LearnedClusterer: set ``i`` (``X[0, 0] == i``) gets ``outputs[i]``."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs  # (labels, estimated k) per set
+
+    def predict(self, X):
+        return np.array(self.outputs[int(X[0, 0])][0])
+
+    def predict_n_clusters(self, X):
+        return np.eye(5)[self.outputs[int(X[0, 0])][1] - 1]
+
+
+def test_learned_errors_breakdown_by_true_k_and_by_count():
+    y_sets = [[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0]]
+    outputs = [([0, 0, 1, 1], 2),   # right: MR 0
+               ([0, 0, 0, 1], 2),   # right k, one point wrong: MR 0.25
+               ([0, 0, 1, 1], 2)]   # k = 1 split in two halves: MR 0.5
+    X_sets = [np.full((4, 2), float(i)) for i in range(3)]
+    # NMI of the second set: MI 0.2158 over the mean entropy (0.6931 + 0.5623) / 2 = 0.344
+    by_k, by_count = learned_errors.error_breakdown(ScriptedClusterer(outputs), X_sets, y_sets)
+    assert by_k[2:] == ["| 1 | 1 | 0.500 | 0.000 | 0.00 | 0.00 |",
+                        "| 2 | 2 | 0.125 | 0.672 | 1.00 | 1.00 |",
+                        "| all | 3 | 0.250 | 0.448 | 0.67 | 0.67 |"]
+    # MR 0.75 in all: 0.25 from the sets whose k is right, 0.5 from the one whose k is wrong
+    assert by_count[2:] == ["| right | 2 | 0.125 | 0.33 |", "| wrong | 1 | 0.500 | 0.67 |"]
+
+
+def test_learned_errors_script_appends_both_tables(tmp_path):
+    from sklearn_deepcluster import LearnedClusterer
+    from sklearn_deepcluster.datasets import make_point_sets
+
+    X, y = make_point_sets(n_sets=20, n_points=12, random_state=0)
+    model = tmp_path / "model.joblib"
+    joblib.dump(LearnedClusterer(n_layers=1, hidden_size=8, sets_per_batch=4, max_iter=2,
+                                 validation_fraction=0.0, random_state=0).fit(X, y), model)
+    out = tmp_path / "errors.txt"
+    for _ in range(2):
+        learned_errors.main(["--model", str(model), "--out", str(out)])
+    text = out.read_text()
+    assert text.count("| all | 300 |") == 2 and text.count("| right |") == 2
+    assert "2 iterations" in text and "command: " in text
 
 
 def test_learned_point_sets_final_decay():
