@@ -17,17 +17,9 @@ the same 300 test sets as that script, split two ways:
 Appends its tables to ``benchmarks/results/learned_errors.txt``.
 """
 
-import argparse
-import os
-import platform
-from datetime import datetime, timezone
-
-import joblib
 import numpy as np
 
-from learned_point_sets import RESULTS, scores
-from run import recorded_command
-from sklearn_deepcluster.datasets import make_point_sets
+from learned_point_sets import load_saved_model, saved_model_parser, scores, text_header
 
 
 def error_breakdown(estimator, X_sets, y_sets):
@@ -59,23 +51,10 @@ def error_breakdown(estimator, X_sets, y_sets):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="a pickled LearnedClusterer")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="the --seed of learned_point_sets.py (picks its test sets)")
-    parser.add_argument("--note", default="", help="what the model is, for the table")
-    parser.add_argument("--out", default=os.path.join(RESULTS, "learned_errors.txt"))
-    args = parser.parse_args(argv)
-
-    est = joblib.load(args.model)  # its callbacks come from learned_point_sets, imported above
-    X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
+    args = saved_model_parser(__doc__, "learned_errors.txt").parse_args(argv)
+    est, X_test, y_test = load_saved_model(args)
     by_k, by_count = error_breakdown(est, X_test, y_test)
-    lines = [f"## {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
-             f"{platform.machine()} {os.cpu_count()} cpus, "
-             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}",
-             f"command: {recorded_command()}",
-             f"model: {est.n_layers}x{est.hidden_size}, {est.n_iter_} iterations, "
-             f"set_order={est.set_order!r}, n_orderings={est.n_orderings}. {args.note}",
+    lines = [*text_header(est, f"n_orderings={est.n_orderings}. {args.note}"),
              "", *by_k, "", *by_count]
     print("\n".join(lines), flush=True)
     with open(args.out, "a") as f:

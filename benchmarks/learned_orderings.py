@@ -13,35 +13,16 @@ k), once per R::
 Appends a table to ``benchmarks/results/learned_orderings.txt``.
 """
 
-import argparse
-import os
-import platform
-from datetime import datetime, timezone
-
-import joblib
-
-from learned_point_sets import RESULTS, score_orderings
-from run import recorded_command
-from sklearn_deepcluster.datasets import make_point_sets
+from learned_point_sets import load_saved_model, saved_model_parser, score_orderings, text_header
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="a pickled LearnedClusterer")
+    parser = saved_model_parser(__doc__, "learned_orderings.txt")
     parser.add_argument("--orderings", type=int, nargs="+", default=[1, 4, 8, 16, 32])
-    parser.add_argument("--seed", type=int, default=0,
-                        help="the --seed of learned_point_sets.py (picks its test sets)")
-    parser.add_argument("--note", default="", help="what the model is, for the table")
-    parser.add_argument("--out", default=os.path.join(RESULTS, "learned_orderings.txt"))
     args = parser.parse_args(argv)
 
-    est = joblib.load(args.model)  # its callbacks come from learned_point_sets, imported above
-    X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
-    lines = [f"## {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
-             f"{platform.machine()} {os.cpu_count()} cpus, "
-             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}",
-             f"command: {recorded_command()}",
-             f"model: {est.n_layers}x{est.hidden_size}, {est.n_iter_} iterations. {args.note}",
+    est, X_test, y_test = load_saved_model(args)
+    lines = [*text_header(est, args.note),
              "| n_orderings | MR | NMI | NMI (geometric) | BBN | k exact | predict s, 300 sets |",
              "|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)

@@ -164,6 +164,34 @@ def write_table(records, out, budget=point_set_budget,
     return table
 
 
+def saved_model_parser(doc, out_name):
+    """The command line of a script that scores a model saved by ``--save-model``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a pickled LearnedClusterer")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the --seed of learned_point_sets.py (picks its test sets)")
+    parser.add_argument("--note", default="", help="what the model is, for the table")
+    parser.add_argument("--out", default=os.path.join(RESULTS, out_name))
+    return parser
+
+
+def load_saved_model(args):
+    """The model of ``args.model`` and the 300 test sets its run was scored on."""
+    estimator = joblib.load(args.model)  # its callbacks are this module's
+    X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
+    return estimator, X_test, y_test
+
+
+def text_header(estimator, note):
+    """The first lines of a text result: date, machine, threads, command, model."""
+    return [f"## {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
+            f"{platform.machine()} {os.cpu_count()} cpus, "
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}",
+            f"command: {recorded_command()}",
+            f"model: {estimator.n_layers}x{estimator.hidden_size}, {estimator.n_iter_} "
+            f"iterations, set_order={estimator.set_order!r}. {note}"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-layers", type=int, default=4)

@@ -1,5 +1,6 @@
 """The benchmark scripts' output handling, with the fits run in this process."""
 
+import importlib
 import json
 import os
 import runpy
@@ -139,20 +140,31 @@ def test_learned_errors_breakdown_by_true_k_and_by_count():
     assert by_count[2:] == ["| right | 2 | 0.125 | 0.33 |", "| wrong | 1 | 0.500 | 0.67 |"]
 
 
-def test_learned_errors_script_appends_both_tables(tmp_path):
+@pytest.fixture(scope="module")
+def saved_learner(tmp_path_factory):
+    """A tiny LearnedClusterer saved as ``learned_point_sets.py --save-model`` saves one."""
     from sklearn_deepcluster import LearnedClusterer
     from sklearn_deepcluster.datasets import make_point_sets
 
     X, y = make_point_sets(n_sets=20, n_points=12, random_state=0)
-    model = tmp_path / "model.joblib"
+    model = tmp_path_factory.mktemp("model") / "model.joblib"
     joblib.dump(LearnedClusterer(n_layers=1, hidden_size=8, sets_per_batch=4, max_iter=2,
                                  validation_fraction=0.0, random_state=0).fit(X, y), model)
-    out = tmp_path / "errors.txt"
+    return model
+
+
+@pytest.mark.parametrize("script, options, table_row", [
+    ("learned_errors", [], "| all | 300 |"),
+    ("learned_orderings", ["--orderings", "1", "2"], "| 2 |")])
+def test_saved_model_scripts_append_their_tables(tmp_path, saved_learner, script, options,
+                                                 table_row):
+    out = tmp_path / "result.txt"
+    main = importlib.import_module(script).main
     for _ in range(2):
-        learned_errors.main(["--model", str(model), "--out", str(out)])
+        main(["--model", str(saved_learner), "--out", str(out), *options])
     text = out.read_text()
-    assert text.count("| all | 300 |") == 2 and text.count("| right |") == 2
-    assert "2 iterations" in text and "command: " in text
+    assert text.count(table_row) == 2
+    assert text.count("command: ") == 2 and "1x8, 2 iterations" in text
 
 
 def test_learned_point_sets_final_decay():
