@@ -344,9 +344,9 @@ class LearnedClusterer(BaseEstimator):
       bi-LSTMs, which makes the network invariant to the order of the set
       (up to ties). On the point sets, 4 x 128 trained 105 minutes on one
       CPU thread reached NMI 0.958 / MR 0.033 / k exact 95% against 0.924 /
-      0.058 / 91% in the given order, and 33,000 iterations in 93 minutes on
+      0.058 / 91% in the given order, and 38,000 iterations in 91 minutes on
       two threads, the learning rate decayed linearly to 0 over the last
-      20%, NMI 0.973 / MR 0.023 / k exact 94%; on COIL-100 (40 minutes) NMI
+      20%, NMI 0.974 / MR 0.022 / k exact 95%; on COIL-100 (40 minutes) NMI
       0.630 against 0.599 (``benchmarks/results/learned_point_sets.md``,
       ``learned_coil100.md``).
 
