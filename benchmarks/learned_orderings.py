@@ -5,7 +5,8 @@ random orders, averages ``P(k)`` and the aligned ``P(l | x_i, k)``; the
 network is not retrained. Takes a model saved by
 ``learned_point_sets.py --save-model`` and scores it on the same 300 test
 sets as that script (MR, NMI, normalised BBN, share of sets with the exact
-k), once per R::
+k), once per R; ``--rotations`` also reads each set turned by 90, 180 and
+270 degrees (``set_transforms=square_rotations()``)::
 
     python benchmarks/learned_point_sets.py ... --save-model /tmp/point_sets.pkl
     OMP_NUM_THREADS=1 python benchmarks/learned_orderings.py --model /tmp/point_sets.pkl

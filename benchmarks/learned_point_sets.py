@@ -48,6 +48,7 @@ from run import gpu_name, read_records, recorded_command, table_path
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.metrics import bbn_score, misclassification_rate
+from sklearn_deepcluster.set_transforms import square_rotations
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -172,12 +173,21 @@ def saved_model_parser(doc, out_name):
                         help="the --seed of learned_point_sets.py (picks its test sets)")
     parser.add_argument("--note", default="", help="what the model is, for the table")
     parser.add_argument("--out", default=os.path.join(RESULTS, out_name))
+    parser.add_argument("--rotations", action="store_true",
+                        help="predict with set_transforms=square_rotations() (each set and its "
+                             "three quarter turns)")
     return parser
 
 
 def load_saved_model(args):
-    """The model of ``args.model`` and the 300 test sets its run was scored on."""
+    """The model of ``args.model`` and the 300 test sets its run was scored on.
+
+    With ``args.rotations``, the model predicts with ``set_transforms=square_rotations()``.
+    """
     estimator = joblib.load(args.model)  # its callbacks are this module's
+    vars(estimator).setdefault("set_transforms", None)  # saved before the parameter existed
+    if args.rotations:
+        estimator.set_params(set_transforms=square_rotations())
     X_test, y_test = make_point_sets(n_sets=300, random_state=10_000 + args.seed)
     return estimator, X_test, y_test
 
@@ -189,7 +199,9 @@ def text_header(estimator, note):
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}",
             f"command: {recorded_command()}",
             f"model: {estimator.n_layers}x{estimator.hidden_size}, {estimator.n_iter_} "
-            f"iterations, set_order={estimator.set_order!r}. {note}"]
+            f"iterations, set_order={estimator.set_order!r}"
+            f"{', set_transforms=square_rotations()' if estimator.set_transforms else ''}. "
+            f"{note}"]
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ import os
 import runpy
 import sys
 from concurrent.futures import Future
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -155,7 +156,8 @@ def saved_learner(tmp_path_factory):
 
 @pytest.mark.parametrize("script, options, table_row", [
     ("learned_errors", [], "| all | 300 |"),
-    ("learned_orderings", ["--orderings", "1", "2"], "| 2 |")])
+    ("learned_orderings", ["--orderings", "1", "2"], "| 2 |"),
+    ("learned_orderings", ["--orderings", "1", "--rotations"], "| 1 |")])
 def test_saved_model_scripts_append_their_tables(tmp_path, saved_learner, script, options,
                                                  table_row):
     out = tmp_path / "result.txt"
@@ -165,6 +167,18 @@ def test_saved_model_scripts_append_their_tables(tmp_path, saved_learner, script
     text = out.read_text()
     assert text.count(table_row) == 2
     assert text.count("command: ") == 2 and "1x8, 2 iterations" in text
+    assert text.count("set_transforms=square_rotations()") == 2 * ("--rotations" in options)
+
+
+def test_model_saved_before_set_transforms_still_predicts(tmp_path, saved_learner):
+    old = joblib.load(saved_learner)
+    del old.set_transforms
+    joblib.dump(old, tmp_path / "old.joblib")
+    for rotations in (False, True):
+        args = SimpleNamespace(model=tmp_path / "old.joblib", seed=0, rotations=rotations)
+        est, X_test, _ = learned_point_sets.load_saved_model(args)
+        assert len(est.get_params()["set_transforms"] or ()) == 3 * rotations
+        assert est.predict(X_test[0]).shape == (72,)
 
 
 def test_learned_point_sets_final_decay():

@@ -19,6 +19,7 @@ from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluste
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
                                                  same_cluster_targets)
+from sklearn_deepcluster.set_transforms import rotate_points, square_rotations
 from sklearn_deepcluster.modules.set_network import (ResidualBiLSTM, SetClusteringNetwork,
                                                      principal_order)
 
@@ -256,6 +257,54 @@ def test_principal_set_order_learns_and_ignores_the_order_of_the_set():
                                rtol=1e-5)
     np.testing.assert_allclose(est.predict_proba(x[perm]), est.predict_proba(x)[perm],
                                rtol=1e-5, atol=1e-6)
+
+
+def test_rotate_points_turns_about_the_centre():
+    x = np.array([[1.0, 0.5], [0.5, 0.0], [0.2, 0.9]])
+    np.testing.assert_allclose(rotate_points(x), [[0.5, 1.0], [1.0, 0.5], [0.1, 0.2]])
+    np.testing.assert_allclose(rotate_points(x, 2), 1 - x)
+    np.testing.assert_allclose(rotate_points(x, -1), rotate_points(x, 3))
+    np.testing.assert_allclose(rotate_points(x, 1, center=(0, 0)), np.c_[-x[:, 1], x[:, 0]])
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        rotate_points(np.zeros((4, 3)))
+
+
+def test_set_transforms_average_the_set_and_its_copies():
+    X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=3, random_state=0)
+    est = tiny_learned(max_clusters=3, set_size=16).fit(X, y)
+    x = X[0]
+    rotations = [x] + [t(x) for t in square_rotations()]
+    alone = [est.predict_n_clusters(r) for r in rotations]
+    est.set_params(set_transforms=square_rotations())
+    np.testing.assert_allclose(est.predict_n_clusters(x), np.mean(alone, axis=0), rtol=1e-5)
+    # averaged over the whole rotation group, P(k) no longer depends on how x is turned
+    np.testing.assert_allclose(est.predict_n_clusters(rotate_points(x)),
+                               est.predict_n_clusters(x), rtol=1e-5)
+    proba = est.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    assert est.predict(x).shape == (16,)
+    # a copy identical to the set changes nothing; with orders, every copy is read in each
+    est.set_params(set_transforms=[np.copy], n_orderings=3)
+    with_copy = est.predict_proba(x)
+    est.set_params(set_transforms=None)
+    np.testing.assert_allclose(with_copy, est.predict_proba(x), rtol=1e-5, atol=1e-7)
+    restored = pickle.loads(pickle.dumps(est.set_params(set_transforms=square_rotations(),
+                                                    n_orderings=1)))
+    np.testing.assert_allclose(restored.predict_proba(x), proba, rtol=1e-5)
+
+
+def test_bad_set_transforms_get_a_clear_error():
+    X, y = make_point_sets(n_sets=16, n_points=8, max_clusters=2, random_state=0)
+    est = tiny_learned().fit(X, y)
+    with pytest.raises(TypeError, match=r"set_transforms\[1\] is 90, which is not callable"):
+        est.set_params(set_transforms=[np.copy, 90]).predict(X[0])
+    with pytest.raises(ValueError, match=r"set_transforms\[0\] turned a set of 8 examples "
+                                         "into 7"):
+        est.set_params(set_transforms=[lambda x: x[1:]]).predict(X[0])
+    with pytest.raises(ValueError, match="features"):
+        est.set_params(set_transforms=[lambda x: x[:, :1]]).predict(X[0])
+    with pytest.raises(ValueError, match="set_transforms"):
+        est.set_params(set_transforms=np.copy).predict(X[0])
 
 
 def test_class_labelled_fit_holds_out_classes_for_early_stopping(classes):
