@@ -14,7 +14,12 @@ bi-LSTMs read each set sorted along its first principal component, in
 training and prediction (not in the paper: the bi-LSTMs read a set in
 order, and sorting makes their output independent of the order the set
 came in; reading each set in 8 orders instead, ``n_orderings=8``, the same
-training found 3 of these 4 counts, against all 4 here).
+training found 3 of these 4 counts, against all 4 here). The trained model
+then predicts with ``set_transforms=square_rotations()``: it also reads each
+set turned by 90, 180 and 270 degrees, symmetries of these sets, and
+averages the four outputs (not in the paper either; no retraining): the
+MRs of these four sets are 0, 0, 0 and 0.125, against 0, 0, 0 and 0.22
+without.
 
 Run: ``python examples/plot_learned_point_sets.py [--out FILE.png]``.
 """
@@ -28,6 +33,7 @@ import torch
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.metrics import misclassification_rate
+from sklearn_deepcluster.set_transforms import square_rotations
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", help="save the figure to this file instead of showing it")
@@ -40,6 +46,7 @@ model = LearnedClusterer(max_clusters=max_clusters, n_layers=2, hidden_size=64,
                          sets_per_batch=32, max_iter=6000, optimizer=torch.optim.Adam,
                          lr=1e-3, validation_fraction=0.0, set_order="principal",
                          random_state=0).fit(X, y)
+model.set_params(set_transforms=square_rotations())
 
 X_new, y_new = make_point_sets(n_sets=4, n_points=n_points, max_clusters=max_clusters,
                                random_state=2)
