@@ -694,11 +694,11 @@ class LearnedClusterer(BaseEstimator):
         orders = np.stack([np.arange(n)] + [rng.permutation(n)
                                            for _ in range(self.n_orderings - 1)])
         read = torch.cat([as_tensor(copy)[torch.from_numpy(orders)] for copy in copies])
-        orders = np.tile(orders, (len(copies), 1))
         out = self.net_.predict_outputs(read, ("count_proba", "assign_proba"))
         count_proba = out["count_proba"].mean(axis=0)
         k = int(count_proba.argmax()) + 1
-        undo = np.argsort(orders, axis=1)  # each order's rows back to the given order
+        # each reading's rows back to the given order (copies keep the order of the set)
+        undo = np.tile(np.argsort(orders, axis=1), (len(copies), 1))
         assign = np.take_along_axis(out["assign_proba"][:, :, k - 1], undo[:, :, None], axis=1)
         proba = np.zeros_like(assign[0])
         proba[:, :k] = vote_proba(assign[:, :, :k])
@@ -706,13 +706,11 @@ class LearnedClusterer(BaseEstimator):
 
     def _transformed_copies(self, X):
         """The validated set, then its ``set_transforms`` copies (arrays of one shape)."""
-        transforms = self.set_transforms or ()
-        for i, transform in enumerate(transforms):
+        copies = [self._validate_input(X, reset=False)]
+        for i, transform in enumerate(self.set_transforms or ()):
             if not callable(transform):
                 raise TypeError(f"set_transforms[{i}] is {transform!r}, which is not callable: "
                                 "give functions that map one set to another of its shape.")
-        copies = [self._validate_input(X, reset=False)]
-        for i, transform in enumerate(transforms):
             copy = self._validate_input(transform(X), reset=False)
             if copy.shape != copies[0].shape:
                 raise ValueError(f"set_transforms[{i}] turned a set of {len(copies[0])} "
