@@ -39,17 +39,21 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
+from functools import partial
 
+import joblib
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learned_point_sets import (RESULTS, TimeBudget, score_orderings, scores,  # noqa: E402
-                                set_order_note, write_table)
+from learned_point_sets import (RESULTS, TimeBudget, decay_note, final_decay,  # noqa: E402
+                                score_orderings, scores, set_order_note, write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -70,7 +74,13 @@ def image_set_budget(record):
     return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
-            f"{set_order_note(t)}")
+            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}")
+
+
+def augmentation_note(train):
+    """``", augmented: flip, rotate"`` when training sets were augmented, else nothing."""
+    names = train.get("augmentations")
+    return f", augmented: {', '.join(names)}" if names else ""
 
 
 def image_set_methods(record):
@@ -101,10 +111,20 @@ def main(argv=None):
                              "orders (LearnedClusterer's n_orderings)")
     parser.add_argument("--set-order", choices=["given", "principal"], default="given",
                         help="LearnedClusterer's set_order")
+    parser.add_argument("--decay-fraction", type=float, metavar="F",
+                        help="keep the learning rate, then decay it linearly to 0 over the "
+                             "last F of --max-iter iterations")
+    parser.add_argument("--augmentations", nargs="+", default=None, metavar="NAME",
+                        help="LearnedClusterer's augmentations (sklearn_deepcluster.augment), "
+                             "applied to every training set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-model", metavar="PATH",
+                        help="pickle the fitted estimator there (joblib)")
     parser.add_argument("--out", default=None,
                         help="results file; default benchmarks/results/learned_<dataset>.json")
     args = parser.parse_args(argv)
+    if args.decay_fraction is not None and not 0 < args.decay_fraction <= 1:
+        parser.error("--decay-fraction must be in (0, 1]")
 
     X, y = load(args.dataset, 0)
     if args.dataset == "mnist":
@@ -136,17 +156,23 @@ def main(argv=None):
         X_seen, y_seen = test_sets(X[seen], y[seen], 300, args.set_size, max_clusters,
                                    20_000 + args.seed)
 
+    callbacks = [TimeBudget(60 * args.budget_minutes)]
+    if args.decay_fraction is not None:
+        schedule = partial(final_decay, max_iter=args.max_iter, fraction=args.decay_fraction)
+        callbacks.append(LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))
     est = LearnedClusterer(max_clusters=max_clusters, set_size=args.set_size,
                            embedding=embedding, n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
                            optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
-                           callbacks=[TimeBudget(60 * args.budget_minutes)],
+                           augmentations=args.augmentations, callbacks=callbacks,
                            random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X[train], y[train])
     fit_seconds = time.perf_counter() - start
     fit_cpu_seconds = time.process_time() - cpu_start
+    if args.save_model:
+        joblib.dump(est, args.save_model)
     if args.dataset == "coil100":
         split["validation_objects"] = est.validation_classes_.tolist()
     learned = [est.predict(x) for x in X_test]
@@ -162,7 +188,8 @@ def main(argv=None):
                   "hidden_size": args.hidden_size, "sets_per_batch": args.sets_per_batch,
                   "max_iter": args.max_iter, "n_iter": est.n_iter_, "optimizer": "adam",
                   "lr": args.lr, "validation_fraction": validation_fraction,
-                  "set_order": args.set_order,
+                  "set_order": args.set_order, "decay_fraction": args.decay_fraction,
+                  "augmentations": args.augmentations,
                   "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},
