@@ -24,7 +24,12 @@ seen), to separate generalisation across classes from learning the task. Example
 
 ``--orderings 4 16`` also scores the trained network with
 ``LearnedClusterer(n_orderings=4)`` and ``(n_orderings=16)`` (rows
-``learned_n_orderings_<R>``).
+``learned_n_orderings_<R>``); ``--flip`` (COIL-100) with
+``set_transforms=[flip_images]``, each set also read mirrored (row
+``learned_flip``). ``--augmentations flip rotate scale`` augments every
+training set (the paper's COIL-100 run used random grid distortions and
+left-right flips); ``--decay-fraction 0.2`` holds the learning rate, then
+decays it linearly to 0 over the last 20% of ``--max-iter``.
 
 Training stops at ``--max-iter`` iterations or after ``--budget-minutes`` of
 wall-clock time, whichever comes first; both are recorded.
@@ -50,6 +55,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
+from sklearn_deepcluster.set_transforms import flip_images
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import (RESULTS, TimeBudget, decay_note, final_decay,  # noqa: E402
@@ -87,7 +93,8 @@ def image_set_methods(record):
     """The scored entries of an image-set record, in table order."""
     orderings = sorted((n for n in record if n.startswith("learned_n_orderings")),
                        key=lambda n: int(n.rsplit("_", 1)[1]))
-    return ["learned", *orderings, "kmeans_true_k_pixels", "learned_on_training_digits"]
+    return ["learned", *orderings, "learned_flip", "kmeans_true_k_pixels",
+            "learned_on_training_digits"]
 
 
 def main(argv=None):
@@ -117,6 +124,10 @@ def main(argv=None):
     parser.add_argument("--augmentations", nargs="+", default=None, metavar="NAME",
                         help="LearnedClusterer's augmentations (sklearn_deepcluster.augment), "
                              "applied to every training set")
+    parser.add_argument("--flip", action="store_true",
+                        help="coil100: also score the network predicting with "
+                             "set_transforms=[flip_images] (each set and its mirror image; "
+                             "row learned_flip)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
@@ -125,6 +136,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.decay_fraction is not None and not 0 < args.decay_fraction <= 1:
         parser.error("--decay-fraction must be in (0, 1]")
+    if args.flip and args.dataset != "coil100":
+        parser.error("--flip is for coil100: a mirrored digit is not the same digit")
 
     X, y = load(args.dataset, 0)
     if args.dataset == "mnist":
@@ -178,6 +191,10 @@ def main(argv=None):
     learned = [est.predict(x) for x in X_test]
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
+    if args.flip:
+        est.set_params(set_transforms=[flip_images])
+        flipped = {"learned_flip": scores(y_test, [est.predict(x) for x in X_test])}
+        est.set_params(set_transforms=None)
     kmeans = [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
         x.reshape(len(x), -1)) for x, t in zip(X_test, y_test)]
 
@@ -195,6 +212,7 @@ def main(argv=None):
                   "final_train_loss": float(est.history_[-1]["train_loss"])},
         "learned": scores(y_test, learned),
         **orderings,
+        **(flipped if args.flip else {}),
         "kmeans_true_k_pixels": scores(y_test, kmeans),
         **({"learned_on_training_digits": scores(y_seen, [est.predict(x) for x in X_seen])}
            if args.dataset == "mnist" else {}),

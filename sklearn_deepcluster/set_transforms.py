@@ -1,4 +1,4 @@
-"""Symmetries of point sets, for ``LearnedClusterer(set_transforms=...)``.
+"""Symmetries of sets, for ``LearnedClusterer(set_transforms=...)``.
 
 A set transform maps one set ``(n, n_features)`` to another of the same
 shape whose clustering is the same. ``LearnedClusterer`` averages its
@@ -62,3 +62,42 @@ def square_rotations(center=(0.5, 0.5)):
         pickle, so the estimator still does.
     """
     return [partial(rotate_points, quarter_turns=q, center=center) for q in (1, 2, 3)]
+
+
+def flip_images(X, image_shape=None):
+    """Mirror every image of a set left to right.
+
+    For sets of photographed objects, such as COIL-100, the mirror image of
+    an object is the same object: paper 003 (§VI-C) trains with random
+    left-right flips, so a mirrored set is one the network was trained on.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, H, W), (n, C, H, W) or (n, C * H * W)
+        One set of images; flat rows need ``image_shape``.
+    image_shape : tuple (C, H, W) or (H, W), default=None
+        Shape of one image when ``X`` is flat.
+
+    Returns
+    -------
+    X_flipped : ndarray of the shape of ``X``
+
+    Examples
+    --------
+    >>> from sklearn_deepcluster.set_transforms import flip_images
+    >>> flip_images([[[1, 2], [3, 4]]])
+    array([[[2, 1],
+            [4, 3]]])
+    >>> flip_images([[1, 2, 3, 4]], image_shape=(1, 2, 2))
+    array([[2, 1, 4, 3]])
+    """
+    X = np.asarray(X)
+    if image_shape is not None:
+        if X.ndim != 2 or X.shape[1] != np.prod(image_shape):
+            raise ValueError(f"flip_images with image_shape={tuple(image_shape)} takes flat "
+                             f"rows of {int(np.prod(image_shape))} values; got shape {X.shape}.")
+        return flip_images(X.reshape(len(X), *image_shape)).reshape(X.shape)
+    if X.ndim not in (3, 4):
+        raise ValueError(f"flip_images takes one set of images, of shape (n, H, W) or "
+                         f"(n, C, H, W), or flat rows with image_shape; got shape {X.shape}.")
+    return X[..., ::-1].copy()
