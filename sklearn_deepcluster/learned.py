@@ -243,7 +243,9 @@ class LearnedClusterer(BaseEstimator):
         Test-time symmetries, not in the paper: each maps one set (as passed
         to ``predict``) to another of the same shape with the same
         clustering, e.g. :func:`~sklearn_deepcluster.set_transforms.square_rotations`
-        for :func:`~sklearn_deepcluster.datasets.make_point_sets`.
+        for :func:`~sklearn_deepcluster.datasets.make_point_sets`, or
+        :func:`~sklearn_deepcluster.set_transforms.flip_images` for photographed
+        objects.
         ``predict``, ``predict_proba`` and ``predict_n_clusters`` combine the
         outputs for the set and each transformed copy (each read in
         ``n_orderings`` orders) as ``n_orderings`` combines orders. Use only

@@ -17,6 +17,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 sys.path.insert(0, BENCHMARKS)
 
 import learned_errors  # noqa: E402
+import learned_image_sets  # noqa: E402
 import learned_point_sets  # noqa: E402
 import run  # noqa: E402
 
@@ -207,3 +208,29 @@ def test_overhead_epochs_must_split_into_rounds(tmp_path, monkeypatch, epochs, r
                        "--rounds", str(rounds)])
     assert excinfo.value.code == 2
     assert not os.listdir(tmp_path)
+
+
+def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
+    """Augmented training, the lr schedule, the mirrored reading and the saved model."""
+    rng = np.random.RandomState(0)
+    fake_coil = rng.rand(100 * 4, 3, 8, 8).astype(np.float32), np.repeat(np.arange(100), 4)
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
+    out, model = tmp_path / "coil.json", tmp_path / "coil.joblib"
+    learned_image_sets.main([
+        "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+        "--max-iter", "4", "--decay-fraction", "0.5", "--augmentations", "flip", "scale",
+        "--flip", "--save-model", str(model), "--out", str(out)])
+    record, = json.load(open(out))
+    assert record["train"]["augmentations"] == ["flip", "scale"]
+    assert record["train"]["decay_fraction"] == 0.5
+    assert set(record["learned_flip"]) == set(record["learned"])
+    table = open(tmp_path / "coil.md").read()
+    assert "lr decayed over the last 50%, augmented: flip, scale" in table
+    assert "| learned_flip |" in table
+    assert joblib.load(model).augmentations == ["flip", "scale"]
+
+
+def test_learned_image_sets_flip_is_for_coil100_only(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        learned_image_sets.main(["--dataset", "mnist", "--flip", "--out", str(tmp_path / "m.json")])
+    assert "a mirrored digit is not the same digit" in capsys.readouterr().err

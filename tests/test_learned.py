@@ -19,7 +19,7 @@ from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluste
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
                                                  same_cluster_targets)
-from sklearn_deepcluster.set_transforms import rotate_points, square_rotations
+from sklearn_deepcluster.set_transforms import flip_images, rotate_points, square_rotations
 from sklearn_deepcluster.modules.set_network import (ResidualBiLSTM, SetClusteringNetwork,
                                                      principal_order)
 
@@ -267,6 +267,34 @@ def test_rotate_points_turns_about_the_centre():
     np.testing.assert_allclose(rotate_points(x, 1, center=(0, 0)), np.c_[-x[:, 1], x[:, 0]])
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         rotate_points(np.zeros((4, 3)))
+
+
+def test_flip_images_mirrors_each_image_left_to_right():
+    x = np.arange(2 * 3 * 2 * 4).reshape(2, 3, 2, 4)  # two 3-channel 2x4 images
+    flipped = flip_images(x)
+    np.testing.assert_array_equal(flipped[1, 2, 0], x[1, 2, 0, ::-1])
+    np.testing.assert_array_equal(flip_images(flipped), x)
+    np.testing.assert_array_equal(flip_images(x[:, 0]), x[:, 0, :, ::-1])
+    flat = flip_images(x.reshape(2, -1), image_shape=(3, 2, 4))
+    np.testing.assert_array_equal(flat, flipped.reshape(2, -1))
+    with pytest.raises(ValueError, match=r"\(n, H, W\) or \(n, C, H, W\)"):
+        flip_images(x.reshape(2, -1))
+    with pytest.raises(ValueError, match="flat rows of 24 values"):
+        flip_images(x, image_shape=(3, 2, 4))
+
+
+def test_flip_images_as_a_set_transform_of_an_image_model():
+    rng = np.random.RandomState(0)
+    X = rng.rand(10, 6, 8, 8).astype(np.float32)
+    y = rng.randint(2, size=(10, 6))
+    est = tiny_learned(embedding="conv", set_size=None, max_iter=2).fit(X, y)
+    x = X[0]
+    alone = [est.predict_n_clusters(x), est.predict_n_clusters(flip_images(x))]
+    est.set_params(set_transforms=[flip_images])
+    np.testing.assert_allclose(est.predict_n_clusters(x), np.mean(alone, axis=0), rtol=1e-5)
+    # the same two readings either way; the cluster indices may be permuted, P P^T is not
+    same, same_flipped = (p @ p.T for p in map(est.predict_proba, [x, flip_images(x)]))
+    np.testing.assert_allclose(same_flipped, same, rtol=1e-4, atol=1e-6)
 
 
 def test_set_transforms_average_the_set_and_its_copies():
