@@ -16,6 +16,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
                           "benchmarks")
 sys.path.insert(0, BENCHMARKS)
 
+import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
 import learned_image_sets  # noqa: E402
 import learned_point_sets  # noqa: E402
@@ -228,6 +229,16 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     assert "lr decayed over the last 50%, augmented: flip, scale" in table
     assert "| learned_flip |" in table
     assert joblib.load(model).augmentations == ["flip", "scale"]
+
+    # the saved model on sets of its training, validation and test objects
+    monkeypatch.setattr(learned_coil100_objects, "load", lambda dataset, n: fake_coil)
+    text = tmp_path / "objects.txt"
+    learned_coil100_objects.main(["--model", str(model), "--out", str(text)])
+    rows = [line for line in open(text) if line.startswith(("| training", "| validation",
+                                                            "| test"))]
+    assert [row.split(" | ")[0] for row in rows[::2]] == ["| training (80)", "| validation (10)",
+                                                          "| test (10)"]
+    assert rows[-2].split(" | ")[2:4] == [f"{record['learned'][m]:.3f}" for m in ("mr", "nmi")]
 
 
 def test_learned_image_sets_flip_is_for_coil100_only(tmp_path, capsys):

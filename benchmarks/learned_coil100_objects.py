@@ -1,0 +1,67 @@
+"""A trained COIL-100 LearnedClusterer on sets of its training, validation and test objects.
+
+Takes a model saved by ``learned_image_sets.py --dataset coil100 --save-model``
+and redraws that script's 80/10/10 object split (same ``--seed``). For each
+group of objects it scores the network on 300 sets drawn as in section V
+(n = 20, k <= 5; the same sampler and seed as the script's test sets) beside
+KMeans on the pixels given the true k: the training objects were trained on,
+the validation objects only chose the early-stopping point, the test objects
+were never used. How far apart the two held-out groups are shows how much a
+single split of 10 objects says::
+
+    python benchmarks/learned_image_sets.py --dataset coil100 ... --save-model /tmp/coil.joblib
+    OMP_NUM_THREADS=2 python benchmarks/learned_coil100_objects.py --model /tmp/coil.joblib
+
+Appends a table to ``benchmarks/results/learned_coil100_objects.txt``.
+"""
+
+import argparse
+import os
+
+import joblib
+import numpy as np
+from sklearn.cluster import KMeans
+
+from learned_image_sets import test_sets
+from learned_point_sets import RESULTS, scores, text_header
+from run import load
+
+
+def object_groups(y, validation_objects, seed):
+    """Training, validation and test objects of ``learned_image_sets.py --seed seed``."""
+    objects = np.random.RandomState(seed).permutation(100)
+    return {"training": np.setdiff1d(objects[:90], validation_objects),
+            "validation": np.asarray(validation_objects), "test": np.sort(objects[90:])}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a pickled LearnedClusterer")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the --seed of learned_image_sets.py (its split and test sets)")
+    parser.add_argument("--note", default="", help="what the model is, for the table")
+    parser.add_argument("--out", default=os.path.join(RESULTS, "learned_coil100_objects.txt"))
+    args = parser.parse_args(argv)
+
+    estimator = joblib.load(args.model)
+    X, y = load("coil100", 0)
+    lines = [*text_header(estimator, args.note),
+             "| objects | method | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
+    for group, objects in object_groups(y, estimator.validation_classes_, args.seed).items():
+        member = np.isin(y, objects)
+        X_sets, y_sets = test_sets(X[member], y[member], 300, estimator.set_size_,
+                                   estimator.max_clusters, 10_000 + args.seed)
+        learned = [estimator.predict(x) for x in X_sets]
+        kmeans = [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
+            x.reshape(len(x), -1)) for x, t in zip(X_sets, y_sets)]
+        for method, labels in [("learned", learned), ("kmeans_true_k_pixels", kmeans)]:
+            s = scores(y_sets, labels)
+            lines.append(f"| {group} ({len(objects)}) | {method} | {s['mr']:.3f} | "
+                         f"{s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
+        print("\n".join(lines[-2:]), flush=True)
+    with open(args.out, "a") as f:
+        f.write("\n".join(lines) + "\n\n")
+
+
+if __name__ == "__main__":
+    main()
