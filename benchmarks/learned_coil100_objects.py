@@ -20,9 +20,8 @@ import os
 
 import joblib
 import numpy as np
-from sklearn.cluster import KMeans
 
-from learned_image_sets import test_sets
+from learned_image_sets import kmeans_on_pixels, test_sets
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
 
@@ -52,9 +51,8 @@ def main(argv=None):
         X_sets, y_sets = test_sets(X[member], y[member], 300, estimator.set_size_,
                                    estimator.max_clusters, 10_000 + args.seed)
         learned = [estimator.predict(x) for x in X_sets]
-        kmeans = [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
-            x.reshape(len(x), -1)) for x, t in zip(X_sets, y_sets)]
-        for method, labels in [("learned", learned), ("kmeans_true_k_pixels", kmeans)]:
+        for method, labels in [("learned", learned),
+                               ("kmeans_true_k_pixels", kmeans_on_pixels(X_sets, y_sets))]:
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {method} | {s['mr']:.3f} | "
                          f"{s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")

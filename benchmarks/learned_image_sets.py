@@ -74,6 +74,12 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
     return X[index.numpy()], set_labels.numpy()
 
 
+def kmeans_on_pixels(X_sets, y_sets):
+    """KMeans on each set's raw pixels, given its true number of clusters."""
+    return [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
+        x.reshape(len(x), -1)) for x, t in zip(X_sets, y_sets)]
+
+
 def image_set_budget(record):
     """The training run of an image-set record, in a few words."""
     t = record["train"]
@@ -195,8 +201,7 @@ def main(argv=None):
         est.set_params(set_transforms=[flip_images])
         flipped = {"learned_flip": scores(y_test, [est.predict(x) for x in X_test])}
         est.set_params(set_transforms=None)
-    kmeans = [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
-        x.reshape(len(x), -1)) for x, t in zip(X_test, y_test)]
+    kmeans = kmeans_on_pixels(X_test, y_test)
 
     record = {
         "benchmark": f"learned_{args.dataset}", "split": split, "n_test_sets": len(X_test),
