@@ -26,7 +26,7 @@ from learned_point_sets import RESULTS, scores, text_header
 from run import load
 
 
-def object_groups(y, validation_objects, seed):
+def object_groups(validation_objects, seed):
     """Training, validation and test objects of ``learned_image_sets.py --seed seed``."""
     objects = np.random.RandomState(seed).permutation(100)
     return {"training": np.setdiff1d(objects[:90], validation_objects),
@@ -46,7 +46,7 @@ def main(argv=None):
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
              "| objects | method | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
-    for group, objects in object_groups(y, estimator.validation_classes_, args.seed).items():
+    for group, objects in object_groups(estimator.validation_classes_, args.seed).items():
         member = np.isin(y, objects)
         X_sets, y_sets = test_sets(X[member], y[member], 300, estimator.set_size_,
                                    estimator.max_clusters, 10_000 + args.seed)

@@ -44,22 +44,20 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
-from functools import partial
 
 import joblib
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
-from skorch.callbacks import LRScheduler
-from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
 from sklearn_deepcluster.set_transforms import flip_images
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learned_point_sets import (RESULTS, TimeBudget, decay_note, final_decay,  # noqa: E402
-                                score_orderings, scores, set_order_note, write_table)
+from learned_point_sets import (RESULTS, TimeBudget, add_decay_fraction,  # noqa: E402
+                                decay_note, final_decay_scheduler, score_orderings, scores,
+                                set_order_note, write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -124,9 +122,7 @@ def main(argv=None):
                              "orders (LearnedClusterer's n_orderings)")
     parser.add_argument("--set-order", choices=["given", "principal"], default="given",
                         help="LearnedClusterer's set_order")
-    parser.add_argument("--decay-fraction", type=float, metavar="F",
-                        help="keep the learning rate, then decay it linearly to 0 over the "
-                             "last F of --max-iter iterations")
+    add_decay_fraction(parser)
     parser.add_argument("--augmentations", nargs="+", default=None, metavar="NAME",
                         help="LearnedClusterer's augmentations (sklearn_deepcluster.augment), "
                              "applied to every training set")
@@ -177,8 +173,7 @@ def main(argv=None):
 
     callbacks = [TimeBudget(60 * args.budget_minutes)]
     if args.decay_fraction is not None:
-        schedule = partial(final_decay, max_iter=args.max_iter, fraction=args.decay_fraction)
-        callbacks.append(LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))
+        callbacks.append(final_decay_scheduler(args.max_iter, args.decay_fraction))
     est = LearnedClusterer(max_clusters=max_clusters, set_size=args.set_size,
                            embedding=embedding, n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,

@@ -77,6 +77,19 @@ def final_decay(iteration, max_iter, fraction):
     return min(1.0, max(0.0, (max_iter - iteration) / (max_iter - decay_start)))
 
 
+def add_decay_fraction(parser):
+    """The ``--decay-fraction F`` option: hold the lr, then decay it to 0 over the last F."""
+    parser.add_argument("--decay-fraction", type=float, metavar="F",
+                        help="keep the learning rate, then decay it linearly to 0 over the "
+                             "last F of --max-iter iterations")
+
+
+def final_decay_scheduler(max_iter, fraction):
+    """The skorch callback of ``--decay-fraction``: :func:`final_decay`, stepped per batch."""
+    schedule = partial(final_decay, max_iter=max_iter, fraction=fraction)
+    return LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch")
+
+
 def scores(y_sets, label_sets):
     """Mean MR, NMI and normalised BBN over the sets, and the share with the exact k.
 
@@ -217,9 +230,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--cosine", action="store_true",
                         help="anneal the learning rate to 0 over --max-iter iterations")
-    parser.add_argument("--decay-fraction", type=float, metavar="F",
-                        help="keep the learning rate, then decay it linearly to 0 over the "
-                             "last F of --max-iter iterations")
+    add_decay_fraction(parser)
     parser.add_argument("--set-order", choices=["given", "principal"], default="given",
                         help="LearnedClusterer's set_order")
     parser.add_argument("--seed", type=int, default=0)
@@ -242,8 +253,7 @@ def main(argv=None):
     if args.cosine:
         callbacks.append(LRScheduler(CosineAnnealingLR, T_max=args.max_iter, step_every="batch"))
     if args.decay_fraction is not None:
-        schedule = partial(final_decay, max_iter=args.max_iter, fraction=args.decay_fraction)
-        callbacks.append(LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))
+        callbacks.append(final_decay_scheduler(args.max_iter, args.decay_fraction))
     est = LearnedClusterer(max_clusters=5, n_layers=args.n_layers, hidden_size=args.hidden_size,
                            sets_per_batch=args.sets_per_batch, max_iter=args.max_iter,
                            validation_fraction=0.01, optimizer=optimizer, lr=args.lr,
