@@ -15,8 +15,12 @@ import math
 import torch
 from torch.nn import functional as F
 
-#: Names accepted by :func:`augment`, in the order they are applied.
+#: Paper 002's augmentations (§3.3, Algorithm 1), in the order they are applied.
 AUGMENTATIONS = ("rotate", "scale", "erase", "flip", "brightness", "contrast")
+
+#: Every name :func:`augment` accepts: paper 002's and ``"shift"``, the random
+#: translations of DEC-DA (Guo et al., 2018).
+ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift")
 
 
 def _uniform(n, low, high, generator, like):
@@ -87,6 +91,22 @@ def erase(images, generator, area=(0.02, 0.2), aspect=(0.3, 3.3), p=0.5):
     return torch.where(mask[:, None], low, images)
 
 
+def shift(images, generator, max_fraction=0.1):
+    """Translate each image by up to ``max_fraction`` of its height and width.
+
+    The horizontal and vertical offsets are drawn independently from
+    U(-max_fraction, max_fraction) times the image's width and height
+    (DEC-DA's random shifts, Guo et al., 2018).
+    """
+    n = len(images)
+    dx = _uniform(n, -max_fraction, max_fraction, generator, images) * 2
+    dy = _uniform(n, -max_fraction, max_fraction, generator, images) * 2
+    one, zero = torch.ones_like(dx), torch.zeros_like(dx)
+    theta = torch.stack([torch.stack([one, zero, dx], dim=1),
+                         torch.stack([zero, one, dy], dim=1)], dim=1)
+    return _warp(images, theta)
+
+
 def flip(images, generator, p=0.5):
     """Mirror each image left-right with probability ``p``."""
     apply = _uniform(len(images), 0, 1, generator, images) < p
@@ -109,7 +129,15 @@ def contrast(images, generator, low=0.8, high=1.2):
 
 
 _FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
-              "brightness": brightness, "contrast": contrast}
+              "brightness": brightness, "contrast": contrast, "shift": shift}
+
+
+def check_augmentations(names, parameter="augmentations"):
+    """Raise a ``ValueError`` naming ``parameter`` if ``names`` holds an unknown name."""
+    unknown = sorted(set(names) - set(ALL_AUGMENTATIONS))
+    if unknown:
+        raise ValueError(f"{parameter} has unknown names {unknown}; "
+                         f"choose from {ALL_AUGMENTATIONS}.")
 
 
 def augment(images, generator, names=AUGMENTATIONS):
@@ -121,16 +149,14 @@ def augment(images, generator, names=AUGMENTATIONS):
     generator : torch.Generator
         The only source of randomness.
     names : sequence of str, default=AUGMENTATIONS
-        A subset of ``AUGMENTATIONS``; applied in the order given.
+        Names from ``ALL_AUGMENTATIONS``; applied in the order given.
 
     Returns
     -------
     augmented : tensor of shape (n, C, H, W)
         Same dtype and device; every image stays within its own value range.
     """
-    unknown = sorted(set(names) - set(_FUNCTIONS))
-    if unknown:
-        raise ValueError(f"Unknown augmentations {unknown}; choose from {AUGMENTATIONS}.")
+    check_augmentations(names)
     for name in names:
         images = _FUNCTIONS[name](images, generator)
     return images

@@ -14,6 +14,7 @@ from torch import nn
 
 from ._base import BaseDeepClustering, output_width, positive_ints
 from ._callbacks import PhaseSwitch, TargetRefresh
+from .augment import check_augmentations
 from .losses.dec import kl_divergence, kmeans_loss, reconstruction_loss, target_distribution
 from .modules import ClusteringAutoencoder, ConvAutoencoder, MLPAutoencoder
 
@@ -207,6 +208,16 @@ class DECClustering(BaseDeepClustering):
         MNIST with ``pretrain_epochs=60, max_epochs=30``, seeds 0-2: ACC
         0.883 ± 0.034, each fit about 18 minutes on 2 CPU cores
         (``dec_mnist_std_param.md``).
+    batch_augmentations : tuple of str, default=None
+        Not in DEC: names from
+        :data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS` (e.g.
+        ``("shift", "rotate")``, DEC-DA's choice for digits). Every training
+        batch, in both phases, is replaced by a random augmentation of it:
+        the autoencoder reconstructs the augmented images, and the clustering
+        loss compares their assignments with the targets P computed on the
+        clean data (DEC-DA, Guo et al., 2018). ``predict``, the targets,
+        ``loss_`` and ``score`` see the data as given. Flat vectors without
+        ``image_shape`` are augmented as 1 x d images. None: no augmentation.
     batch_size : int, default=256
     lr : float, default=1e-3
         Learning rate of Adam, in both phases.
@@ -310,6 +321,7 @@ class DECClustering(BaseDeepClustering):
         "final_kmeans": ["boolean"],
         "pretrained": [HasMethods(["fit", "transform"]), None],
         "standardize": ["boolean"],
+        "batch_augmentations": [tuple, list, None],
     }
 
     def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
@@ -317,8 +329,9 @@ class DECClustering(BaseDeepClustering):
                  pretrain_epochs=100, corruption=0.0, max_epochs=100, update_interval=140,
                  tol=1e-3,
                  reconstruction_weight=0.0, clustering_loss="kl", final_kmeans=False,
-                 pretrained=None, standardize=False, batch_size=256, lr=1e-3, device="cpu",
-                 random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
+                 pretrained=None, standardize=False, batch_augmentations=None, batch_size=256,
+                 lr=1e-3, device="cpu", random_state=None, verbose=0, callbacks=None, n_init=1,
+                 n_jobs=None):
         self.n_clusters = n_clusters
         self.architecture = architecture
         self.image_shape = image_shape
@@ -335,6 +348,7 @@ class DECClustering(BaseDeepClustering):
         self.final_kmeans = final_kmeans
         self.pretrained = pretrained
         self.standardize = standardize
+        self.batch_augmentations = batch_augmentations
         self.batch_size = batch_size
         self.lr = lr
         self.device = device
@@ -360,6 +374,7 @@ class DECClustering(BaseDeepClustering):
 
     # ------------------------------------------------------------ the method
     def _check_method_params(self, X):
+        check_augmentations(self.batch_augmentations or (), "batch_augmentations")
         if self.pretrained is None:
             return
         source = getattr(self.pretrained, "net_", None)
@@ -415,7 +430,8 @@ class DECClustering(BaseDeepClustering):
 
     def _build_module(self):
         return ClusteringAutoencoder(self._build_autoencoder(), self.n_clusters,
-                                     self._embedding_dim(), self.alpha, self.corruption)
+                                     self._embedding_dim(), self.alpha, self.corruption,
+                                     self.image_shape_, self.batch_augmentations or ())
 
     def _loss_terms(self):
         return ("reconstruction", self.clustering_loss)
@@ -438,6 +454,9 @@ class DECClustering(BaseDeepClustering):
         ]
 
     def _before_training(self, net, X):
+        if self.batch_augmentations:  # seeded from torch's generator, itself seeded for the run
+            seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
+            net.module_.generator = torch.Generator(device=net.device).manual_seed(seed)
         if self.pretrained is not None:
             source = self.pretrained.net_.module_.autoencoder.state_dict()
             try:
@@ -453,6 +472,7 @@ class DECClustering(BaseDeepClustering):
             z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
             net.module_.centers.data = torch.as_tensor(kmeans_centers(z, self.n_clusters),
                                                        device=net.device)
+        net.module_.generator = None  # training randomness is not part of the fitted model
 
     def _inference(self, net, X, keys):
         return net.predict_outputs(X, keys, forward=encode_and_assign)

@@ -18,7 +18,7 @@ from ._callbacks import LossTermScoring
 from ._base import (BaseDeepClustering, as_tensor, image_shape_of, output_width, random_generator,
                     resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
-from .augment import AUGMENTATIONS, augment
+from .augment import augment, check_augmentations
 from .ensemble import vote_proba
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
                             same_cluster_share, sample_sets_from_classes)
@@ -543,9 +543,7 @@ class LearnedClusterer(BaseEstimator):
         """The training-set augmentation, or None."""
         if not self.augmentations:
             return None
-        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
-        if unknown:
-            raise ValueError(f"Unknown augmentations {unknown}; choose from {AUGMENTATIONS}.")
+        check_augmentations(self.augmentations)
         if self.image_shape_ is None:
             raise ValueError("augmentations need images: pass examples of shape (H, W) or "
                              "(C, H, W), or flat ones with image_shape=(C, H, W).")

@@ -9,7 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ._callbacks import PhaseSwitch, TargetRefresh
-from .augment import AUGMENTATIONS
+from .augment import AUGMENTATIONS, check_augmentations
 from .dec import DECClustering, DECLoss, in_clustering_phase, refresh_target, start_clustering
 from .losses.triplet import balance_loss, triplet_loss
 from .modules.triplet_conv import (TripletClusteringAutoencoder, TripletConvAutoencoder,
@@ -158,11 +158,19 @@ class TripletDECClustering(DECClustering):
     n_augmentations : int, default=10
         Augmentations per anchor (Algorithm 1).
     augmentations : tuple of str, default=AUGMENTATIONS
-        Which of :data:`sklearn_deepcluster.augment.AUGMENTATIONS` (all six:
-        rotate, scale, erase, flip, brightness, contrast) make a
-        positive, applied in this order, each with random strength; at least
+        Which augmentations make a positive, applied in the order given,
+        each with random strength: by default paper 002's six
+        (:data:`sklearn_deepcluster.augment.AUGMENTATIONS`: rotate, scale,
+        erase, flip, brightness, contrast); ``"shift"`` is also accepted
+        (:data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS`). At least
         one (``triplet_weight=0`` turns the triplet term off). Flat
         vectors without ``image_shape`` are augmented as 1 x d images.
+    batch_augmentations : tuple of str, default=None
+        Not in the paper: augment every training batch before it enters the
+        network, in both phases, as
+        :class:`~sklearn_deepcluster.DECClustering` does (DEC-DA); the
+        anchors of eq. (5) are then the augmented images. None: the paper's
+        training on the images as given.
     batch_size : int, default=256
     lr : float, default=1e-3
         Learning rate of Adam (§4.3), in both phases.
@@ -299,8 +307,8 @@ class TripletDECClustering(DECClustering):
                  update_interval=140, tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl",
                  final_kmeans=False, pretrained=None, kl_weight=None, entropy_weight=0.01,
                  triplet_weight=None, margin=None, n_augmentations=10, augmentations=AUGMENTATIONS,
-                 batch_size=256, lr=1e-3, device="cpu", random_state=None, verbose=0,
-                 callbacks=None, n_init=1, n_jobs=None):
+                 batch_augmentations=None, batch_size=256, lr=1e-3, device="cpu",
+                 random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
         super().__init__(
             n_clusters, architecture=architecture, image_shape=image_shape,
             hidden_dims=hidden_dims, embedding_dim=embedding_dim, alpha=alpha,
@@ -308,8 +316,9 @@ class TripletDECClustering(DECClustering):
             update_interval=update_interval, tol=tol,
             reconstruction_weight=reconstruction_weight, clustering_loss=clustering_loss,
             final_kmeans=final_kmeans, pretrained=pretrained, standardize=standardize,
-            batch_size=batch_size, lr=lr, device=device, random_state=random_state,
-            verbose=verbose, callbacks=callbacks, n_init=n_init, n_jobs=n_jobs)
+            batch_augmentations=batch_augmentations, batch_size=batch_size, lr=lr,
+            device=device, random_state=random_state, verbose=verbose, callbacks=callbacks,
+            n_init=n_init, n_jobs=n_jobs)
         self.kl_weight = kl_weight
         self.entropy_weight = entropy_weight
         self.triplet_weight = triplet_weight
@@ -324,10 +333,7 @@ class TripletDECClustering(DECClustering):
             raise ValueError("augmentations must name at least one of "
                              f"{AUGMENTATIONS}; to train without the triplet term, set "
                              "triplet_weight=0.")
-        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
-        if unknown:
-            raise ValueError(f"augmentations has unknown names {unknown}; "
-                             f"choose from {AUGMENTATIONS}.")
+        check_augmentations(self.augmentations)
         if self.pretrained is not None:
             self.pretrain_epochs_ = 0
         elif self.pretrain_epochs is None:
@@ -364,7 +370,7 @@ class TripletDECClustering(DECClustering):
         return TripletClusteringAutoencoder(
             self._build_autoencoder(), self.n_clusters, self._embedding_dim(), self.alpha,
             image_shape, tuple(self.augmentations), self.n_augmentations,
-            self._max_negative_tries, self.corruption)
+            self._max_negative_tries, self.corruption, self.batch_augmentations or ())
 
     def _loss_terms(self):
         return ("reconstruction", self.clustering_loss, "entropy", "triplet",
@@ -390,7 +396,6 @@ class TripletDECClustering(DECClustering):
     def _finish_run(self, net, X):
         super()._finish_run(net, X)
         net.module_.triplet = False
-        net.module_.generator = None  # training randomness is not part of the fitted model
 
     def _unsupervised_loss(self, net, X):
         """beta L_c + alpha L_r + gamma L_b on all of X (L_t is stochastic and left out)."""

@@ -6,7 +6,7 @@ import torch
 
 from sklearn_deepcluster import augment as aug
 
-NAMES = aug.AUGMENTATIONS
+NAMES = aug.ALL_AUGMENTATIONS
 
 
 def images(n=6, c=1, h=9, w=7, seed=0):
@@ -56,6 +56,20 @@ def test_neutral_parameters_are_the_identity():
     assert torch.equal(aug.flip(x, gen(), p=0.0), x)
     torch.testing.assert_close(aug.brightness(x, gen(), max_delta=0.0), x)
     torch.testing.assert_close(aug.contrast(x, gen(), low=1.0, high=1.0), x)
+    torch.testing.assert_close(aug.shift(x, gen(), max_fraction=0.0), x)
+
+
+def test_shift_translates_a_dot_by_at_most_the_fraction():
+    x = torch.zeros(200, 1, 21, 21)
+    x[:, :, 10, 10] = 1.0
+    out = aug.shift(x, gen(), max_fraction=0.1)
+    rows, cols = torch.arange(21.0)[:, None], torch.arange(21.0)[None, :]
+    mass = out[:, 0].sum(dim=(1, 2))
+    dy = (out[:, 0] * rows).sum(dim=(1, 2)) / mass - 10
+    dx = (out[:, 0] * cols).sum(dim=(1, 2)) / mass - 10
+    torch.testing.assert_close(mass, torch.ones(200))  # moved, not blurred away
+    assert dx.abs().max() <= 2.1 + 1e-5 and dy.abs().max() <= 2.1 + 1e-5
+    assert dx.abs().max() > 1.5 and dy.abs().max() > 1.5  # both axes, up to the bound
 
 
 def test_flip_mirrors():
@@ -89,7 +103,7 @@ def test_brightness_and_contrast_act_as_documented():
 
 
 def test_unknown_name_is_refused():
-    with pytest.raises(ValueError, match="Unknown augmentations"):
+    with pytest.raises(ValueError, match="unknown names"):
         aug.augment(images(), gen(), names=("rotate", "shear"))
 
 

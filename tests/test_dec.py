@@ -255,6 +255,8 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(hidden_dims=(8.5,)), "hidden_dims must hold positive integers"),
     (dict(architecture="conv"), "needs images"),
     (dict(standardize="yes"), "standardize"),
+    (dict(batch_augmentations=("shift", "shear")), "batch_augmentations has unknown names"),
+    (dict(batch_augmentations="shift"), "batch_augmentations"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
     (dict(device="tpu"), "device='tpu' is not supported"),
     (dict(device="mps"), "device='mps' is not supported"),
@@ -321,3 +323,26 @@ def test_fit_whose_last_steps_diverge_says_so(blobs):
     X, _ = blobs
     with pytest.raises(FloatingPointError, match="diverged"):
         tiny_dec(n_clusters=3, lr=1e4, pretrain_epochs=1, max_epochs=1).fit(X)
+
+
+def test_batch_augmentations_change_training_batches_only():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 8, 8), dtype=np.float32)
+    est = tiny_dec(n_clusters=2, architecture="mlp", pretrain_epochs=2, max_epochs=2,
+                   batch_augmentations=("shift", "rotate"), random_state=0).fit(X)
+    module = est.net_.module_
+    assert module.generator is None  # not part of the fitted model
+    plain = tiny_dec(n_clusters=2, architecture="mlp", pretrain_epochs=2, max_epochs=2,
+                     random_state=0).fit(X)
+    assert not np.allclose(est.transform(X), plain.transform(X))
+    x = torch.from_numpy(X.reshape(40, -1))
+    module.generator = torch.Generator().manual_seed(0)
+    module.reconstruct = True  # the input a reconstruction is compared with
+    module.train()
+    augmented = module(x)["input"]
+    assert augmented.shape == x.shape and not torch.equal(augmented, x)
+    module.eval()  # predict, transform, the targets and score see the data as given
+    assert torch.equal(module(x)["input"], x)
+    check_same_seed_same_labels_and_global_state_untouched(
+        lambda: tiny_dec(n_clusters=2, batch_augmentations=["flip"], random_state=3), X)
+    check_pickle_round_trip_predicts_the_same(est, X)

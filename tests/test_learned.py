@@ -362,7 +362,7 @@ def test_labelled_sets_and_images():
     augmented = tiny_learned(embedding="conv", set_size=None, max_iter=2, validation_fraction=0,
                              augmentations=("rotate", "flip")).fit(X, y)
     assert augmented.predict(X[0]).shape == (6,)
-    with pytest.raises(ValueError, match="Unknown augmentations"):
+    with pytest.raises(ValueError, match="unknown names"):
         tiny_learned(set_size=None, augmentations=("twist",)).fit(X, y)
     with pytest.raises(ValueError, match="set_size=5"):
         tiny_learned(set_size=5).fit(X, y)

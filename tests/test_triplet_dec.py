@@ -138,6 +138,22 @@ def test_module_forms_triplets_only_while_training_in_the_clustering_phase():
     assert "positive_embedding" not in module(x)
 
 
+def test_batch_augmentations_make_the_anchors(monkeypatch):
+    torch.manual_seed(0)
+    module = TripletClusteringAutoencoder(MLPAutoencoder(16, (8,), 2), 3, 2, 1.0, (1, 4, 4),
+                                          ("rotate",), n_augmentations=2,
+                                          batch_augmentations=("flip", "shift"))
+    module.triplet, module.generator = True, torch.Generator().manual_seed(0)
+    anchors = []
+    form_triplets = module.form_triplets
+    monkeypatch.setattr(module, "form_triplets",
+                        lambda x, z: anchors.append(x) or form_triplets(x, z))
+    x = torch.rand(10, 16)
+    out = module(x)
+    assert torch.equal(anchors[0], out["input"]) and not torch.equal(anchors[0], x)
+    assert "positive_embedding" in out
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_form_triplets_keeps_the_mode_and_embeds_augmentations_without_bn_updates(training):
     torch.manual_seed(0)
@@ -283,6 +299,7 @@ def test_standardize_uses_the_training_mean_and_std_everywhere(digit_images):
 @pytest.mark.parametrize("params, error, message", [
     (dict(augmentations=("rotate", "shear")), ValueError, "unknown names"),
     (dict(augmentations=()), ValueError, "at least one"),
+    (dict(batch_augmentations=("blur",)), ValueError, "batch_augmentations has unknown"),
     (dict(standardize="yes"), ValueError, "standardize"),
     (dict(embedding_dim=0), ValueError, "embedding_dim"),
     (dict(margin=-1.0), ValueError, "margin"),

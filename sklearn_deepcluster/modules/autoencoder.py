@@ -5,6 +5,7 @@ import math
 import torch
 from torch import nn
 
+from ..augment import augment
 from ..losses.dec import student_t_assignment
 from .init import xavier_init
 from .layers import BatchNorm2d, ImageView, channels_last
@@ -114,14 +115,27 @@ class ClusteringAutoencoder(nn.Module):
     corruption : float, default=0.0
         Dropout rate applied to the input in training mode (a denoising
         autoencoder); the reconstruction target stays the clean input.
+    image_shape : tuple (C, H, W), default=None
+        How to view a flat sample as an image for ``batch_augmentations``
+        (None: ``(1, 1, d)``).
+    batch_augmentations : tuple of str, default=()
+        Names from :data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS`.
+        In training mode every batch is replaced by a random augmentation of
+        it before anything else (DEC-DA, Guo et al., 2018): the code, the
+        assignments and the reconstruction target are those of the augmented
+        batch. The randomness comes from ``generator``, which must then be set.
     """
 
-    def __init__(self, autoencoder, n_clusters, embedding_dim, alpha=1.0, corruption=0.0):
+    def __init__(self, autoencoder, n_clusters, embedding_dim, alpha=1.0, corruption=0.0,
+                 image_shape=None, batch_augmentations=()):
         super().__init__()
         self.autoencoder = autoencoder
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
         self.alpha = alpha
         self.corruption = corruption
+        self.image_shape = None if image_shape is None else tuple(image_shape)
+        self.batch_augmentations = tuple(batch_augmentations)
+        self.generator = None
         self.reconstruct = True
 
     def embed(self, x):
@@ -130,7 +144,19 @@ class ClusteringAutoencoder(nn.Module):
     def assign(self, z):
         return student_t_assignment(z, self.centers, self.alpha)
 
+    def augment_batch(self, x):
+        """A random augmentation of every sample of the flat batch ``x``."""
+        shape = self.image_shape or (1, 1, x.shape[1])
+        return augment(x.reshape(len(x), *shape), self.generator,
+                       self.batch_augmentations).reshape(x.shape)
+
     def forward(self, x):
+        if self.training and self.batch_augmentations:
+            x = self.augment_batch(x)
+        return self.encode_and_decode(x)
+
+    def encode_and_decode(self, x):
+        """The outputs of ``forward`` for the (possibly augmented) batch ``x``."""
         z = self.embed(nn.functional.dropout(x, self.corruption, self.training))
         out = {"embedding": z, "proba": self.assign(z)}
         if self.reconstruct:

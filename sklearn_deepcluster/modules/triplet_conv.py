@@ -127,21 +127,23 @@ class TripletClusteringAutoencoder(ClusteringAutoencoder):
     n_augmentations : int
     max_tries : int
     corruption : float, default=0.0
-        As for :class:`ClusteringAutoencoder`.
+    batch_augmentations : tuple of str, default=()
+        As for :class:`ClusteringAutoencoder`; the anchors are then the
+        augmented batch.
     """
 
     def __init__(self, autoencoder, n_clusters, embedding_dim, alpha, image_shape,
-                 augmentations, n_augmentations=10, max_tries=50, corruption=0.0):
-        super().__init__(autoencoder, n_clusters, embedding_dim, alpha, corruption)
-        self.image_shape = tuple(image_shape)
+                 augmentations, n_augmentations=10, max_tries=50, corruption=0.0,
+                 batch_augmentations=()):
+        super().__init__(autoencoder, n_clusters, embedding_dim, alpha, corruption,
+                         image_shape, batch_augmentations)
         self.augmentations = tuple(augmentations)
         self.n_augmentations = n_augmentations
         self.max_tries = max_tries
         self.triplet = False
-        self.generator = None
 
-    def forward(self, x):
-        out = super().forward(x)
+    def encode_and_decode(self, x):
+        out = super().encode_and_decode(x)
         if self.training and self.triplet and len(x) > 1:
             out.update(self.form_triplets(x, out["embedding"]))
         return out
