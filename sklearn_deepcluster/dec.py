@@ -216,8 +216,9 @@ class DECClustering(BaseDeepClustering):
         the autoencoder reconstructs the augmented images, and the clustering
         loss compares their assignments with the targets P computed on the
         clean data (DEC-DA, Guo et al., 2018). ``predict``, the targets,
-        ``loss_`` and ``score`` see the data as given. Flat vectors without
-        ``image_shape`` are augmented as 1 x d images. None: no augmentation.
+        ``loss_`` and ``score`` see the data as given. Needs images (with
+        ``architecture="mlp"`` for DEC's fully connected autoencoder on
+        them). None: no augmentation.
     batch_size : int, default=256
     lr : float, default=1e-3
         Learning rate of Adam, in both phases.
@@ -375,6 +376,10 @@ class DECClustering(BaseDeepClustering):
     # ------------------------------------------------------------ the method
     def _check_method_params(self, X):
         check_augmentations(self.batch_augmentations or (), "batch_augmentations")
+        if self.batch_augmentations and self.image_shape_ is None:
+            raise ValueError("batch_augmentations need images: pass X of shape (n, H, W) or "
+                             "(n, C, H, W), or flat rows with image_shape (and "
+                             "architecture='mlp' for the fully connected autoencoder).")
         if self.pretrained is None:
             return
         source = getattr(self.pretrained, "net_", None)

@@ -169,8 +169,8 @@ class TripletDECClustering(DECClustering):
         Not in the paper: augment every training batch before it enters the
         network, in both phases, as
         :class:`~sklearn_deepcluster.DECClustering` does (DEC-DA); the
-        anchors of eq. (5) are then the augmented images. None: the paper's
-        training on the images as given.
+        anchors of eq. (5) are then the augmented images. Needs images.
+        None: the paper's training on the images as given.
     batch_size : int, default=256
     lr : float, default=1e-3
         Learning rate of Adam (§4.3), in both phases.

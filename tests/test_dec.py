@@ -257,6 +257,7 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(standardize="yes"), "standardize"),
     (dict(batch_augmentations=("shift", "shear")), "batch_augmentations has unknown names"),
     (dict(batch_augmentations="shift"), "batch_augmentations"),
+    (dict(batch_augmentations=("shift",)), "batch_augmentations need images"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
     (dict(device="tpu"), "device='tpu' is not supported"),
     (dict(device="mps"), "device='mps' is not supported"),
