@@ -82,10 +82,19 @@ def encode_assign_and_score(module, x):
     return out
 
 
+def seed_from_torch():
+    """A seed drawn from torch's generator, itself seeded for the run."""
+    return int(torch.randint(np.iinfo(np.int32).max, ()).item())
+
+
+def seeded_generator(device):
+    """A fresh ``torch.Generator`` on ``device``, seeded by :func:`seed_from_torch`."""
+    return torch.Generator(device=device).manual_seed(seed_from_torch())
+
+
 def kmeans_centers(z, n_clusters):
     """KMeans with 20 initialisations (DEC), seeded from torch's (seeded) generator."""
-    seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
-    return KMeans(n_clusters, n_init=20, random_state=seed).fit(z).cluster_centers_
+    return KMeans(n_clusters, n_init=20, random_state=seed_from_torch()).fit(z).cluster_centers_
 
 
 def start_clustering(net, X, n_clusters, reconstruction_weight):
@@ -463,9 +472,8 @@ class DECClustering(BaseDeepClustering):
         ]
 
     def _before_training(self, net, X):
-        if self.batch_augmentations:  # seeded from torch's generator, itself seeded for the run
-            seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
-            net.module_.generator = torch.Generator(device=net.device).manual_seed(seed)
+        if self.batch_augmentations:
+            net.module_.generator = seeded_generator(net.device)
         if self.pretrained is not None:
             source = self.pretrained.net_.module_.autoencoder.state_dict()
             try:

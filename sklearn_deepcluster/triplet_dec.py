@@ -4,13 +4,12 @@ import math
 from functools import partial
 from numbers import Integral, Real
 
-import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval
 
 from ._callbacks import PhaseSwitch, TargetRefresh
 from .augment import AUGMENTATIONS, check_augmentations
-from .dec import DECClustering, DECLoss, in_clustering_phase, refresh_target, start_clustering
+from .dec import (DECClustering, DECLoss, in_clustering_phase, refresh_target,
+                  seeded_generator, start_clustering)
 from .losses.triplet import balance_loss, triplet_loss
 from .modules.triplet_conv import (TripletClusteringAutoencoder, TripletConvAutoencoder,
                                    needs_deep_network)
@@ -69,8 +68,7 @@ def start_triplet_clustering(net, X, n_clusters, reconstruction_weight, form_tri
     start_clustering(net, X, n_clusters, reconstruction_weight)
     module = net.module_
     module.triplet = form_triplets
-    seed = int(torch.randint(np.iinfo(np.int32).max, ()).item())
-    module.generator = torch.Generator(device=net.device).manual_seed(seed)
+    module.generator = seeded_generator(net.device)
 
 
 class TripletDECClustering(DECClustering):
