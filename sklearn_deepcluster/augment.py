@@ -18,9 +18,10 @@ from torch.nn import functional as F
 #: Paper 002's augmentations (§3.3, Algorithm 1), in the order they are applied.
 AUGMENTATIONS = ("rotate", "scale", "erase", "flip", "brightness", "contrast")
 
-#: Every name :func:`augment` accepts: paper 002's and ``"shift"``, the random
-#: translations of DEC-DA (Guo et al., 2018).
-ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift")
+#: Every name :func:`augment` accepts: paper 002's, ``"shift"`` (random
+#: translations) and ``"affine"`` (rotation and translation in one resampling,
+#: DEC-DA's augmentation; Guo et al., 2018).
+ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift", "affine")
 
 
 def _uniform(n, low, high, generator, like):
@@ -43,19 +44,37 @@ def _warp(images, theta):
                          align_corners=False)
 
 
-def rotate(images, generator, max_degrees=15.0):
-    """Rotate each image by an angle drawn from U(-max_degrees, max_degrees).
+def _random_angles(images, generator, max_degrees):
+    """One angle per image from U(-max_degrees, max_degrees), in radians."""
+    return _uniform(len(images), -max_degrees, max_degrees, generator, images) * (math.pi / 180)
 
-    The rotation is about the image centre, in pixel space (non-square
-    images are not sheared).
+
+def _random_offsets(images, generator, max_fraction):
+    """Horizontal and vertical offsets, each from U(-max_fraction, max_fraction) of the size.
+
+    Returned in normalised coordinates, where the image spans [-1, 1].
     """
-    n, _, h, w = images.shape
-    angle = _uniform(n, -max_degrees, max_degrees, generator, images) * (math.pi / 180)
+    dx = _uniform(len(images), -max_fraction, max_fraction, generator, images) * 2
+    dy = _uniform(len(images), -max_fraction, max_fraction, generator, images) * 2
+    return dx, dy
+
+
+def _rotation_and_offset(images, angle, dx, dy):
+    """Affine maps (n, 2, 3) rotating by ``angle`` about the centre, then moving by (dx, dy).
+
+    The rotation is in pixel space, so non-square images are not sheared.
+    """
+    _, _, h, w = images.shape
     cos, sin = torch.cos(angle), torch.sin(angle)
+    return torch.stack([torch.stack([cos, -sin * h / w, dx], dim=1),
+                        torch.stack([sin * w / h, cos, dy], dim=1)], dim=1)
+
+
+def rotate(images, generator, max_degrees=15.0):
+    """Rotate each image about its centre by an angle drawn from U(-max_degrees, max_degrees)."""
+    angle = _random_angles(images, generator, max_degrees)
     zero = torch.zeros_like(angle)
-    theta = torch.stack([torch.stack([cos, -sin * h / w, zero], dim=1),
-                         torch.stack([sin * w / h, cos, zero], dim=1)], dim=1)
-    return _warp(images, theta)
+    return _warp(images, _rotation_and_offset(images, angle, zero, zero))
 
 
 def scale(images, generator, low=0.9, high=1.1):
@@ -98,13 +117,23 @@ def shift(images, generator, max_fraction=0.1):
     U(-max_fraction, max_fraction) times the image's width and height
     (DEC-DA's random shifts, Guo et al., 2018).
     """
-    n = len(images)
-    dx = _uniform(n, -max_fraction, max_fraction, generator, images) * 2
-    dy = _uniform(n, -max_fraction, max_fraction, generator, images) * 2
-    one, zero = torch.ones_like(dx), torch.zeros_like(dx)
-    theta = torch.stack([torch.stack([one, zero, dx], dim=1),
-                         torch.stack([zero, one, dy], dim=1)], dim=1)
-    return _warp(images, theta)
+    dx, dy = _random_offsets(images, generator, max_fraction)
+    return _warp(images, _rotation_and_offset(images, torch.zeros_like(dx), dx, dy))
+
+
+def affine(images, generator, max_degrees=10.0, max_fraction=0.1):
+    """Rotate and translate each image in a single resampling.
+
+    The angle is drawn from U(-max_degrees, max_degrees) and the offsets as
+    in :func:`shift`. These are DEC-DA's augmentations for digits (Keras'
+    ``ImageDataGenerator(rotation_range=10, width_shift_range=0.1,
+    height_shift_range=0.1)``, whose default fill repeats the border pixels, as
+    here; Guo et al., 2018). ``augment(x, g, ("shift", "rotate"))`` instead
+    resamples twice, which blurs the image twice, and rotates by up to 15 degrees.
+    """
+    angle = _random_angles(images, generator, max_degrees)
+    dx, dy = _random_offsets(images, generator, max_fraction)
+    return _warp(images, _rotation_and_offset(images, angle, dx, dy))
 
 
 def flip(images, generator, p=0.5):
@@ -129,7 +158,8 @@ def contrast(images, generator, low=0.8, high=1.2):
 
 
 _FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
-              "brightness": brightness, "contrast": contrast, "shift": shift}
+              "brightness": brightness, "contrast": contrast, "shift": shift,
+              "affine": affine}
 
 
 def check_augmentations(names, parameter="augmentations"):

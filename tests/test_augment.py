@@ -57,6 +57,29 @@ def test_neutral_parameters_are_the_identity():
     torch.testing.assert_close(aug.brightness(x, gen(), max_delta=0.0), x)
     torch.testing.assert_close(aug.contrast(x, gen(), low=1.0, high=1.0), x)
     torch.testing.assert_close(aug.shift(x, gen(), max_fraction=0.0), x)
+    torch.testing.assert_close(aug.affine(x, gen(), max_degrees=0.0, max_fraction=0.0), x)
+
+
+def test_affine_is_the_rotation_and_the_shift_in_one_warp():
+    x = images()
+    rotated = aug.rotate(x, gen(), max_degrees=10.0)
+    torch.testing.assert_close(aug.affine(x, gen(), max_degrees=10.0, max_fraction=0.0), rotated)
+    dot = torch.zeros(200, 1, 21, 21)
+    dot[:, :, 10, 10] = 1.0
+    moved = aug.affine(dot, gen(), max_degrees=0.0, max_fraction=0.1)
+    both = aug.affine(dot, gen(), max_degrees=10.0, max_fraction=0.1)
+    # the rotation turns the same offsets about the centre: same distance, other directions
+    torch.testing.assert_close(centre_distance(both), centre_distance(moved), atol=0.15, rtol=0)
+    assert not torch.allclose(both, moved, atol=0.1)
+
+
+def centre_distance(dots):
+    """Distance of each image's centre of mass from the centre pixel (10, 10) of 21x21."""
+    rows, cols = torch.arange(21.0)[:, None], torch.arange(21.0)[None, :]
+    mass = dots[:, 0].sum(dim=(1, 2))
+    dy = (dots[:, 0] * rows).sum(dim=(1, 2)) / mass - 10
+    dx = (dots[:, 0] * cols).sum(dim=(1, 2)) / mass - 10
+    return torch.hypot(dx, dy)
 
 
 def test_shift_translates_a_dot_by_at_most_the_fraction():
