@@ -97,14 +97,46 @@ def kmeans_centers(z, n_clusters):
     return KMeans(n_clusters, n_init=20, random_state=seed_from_torch()).fit(z).cluster_centers_
 
 
-def start_clustering(net, X, n_clusters, reconstruction_weight):
-    """End of pre-training: KMeans centres on the embedding, fresh optimizer."""
+def clustering_optimizer_settings(optimizer, lr):
+    """The skorch net attributes that select the clustering phase's optimizer.
+
+    Parameters
+    ----------
+    optimizer : {"adam", "sgd"}
+        ``"sgd"``: SGD with momentum 0.9, as DEC (Xie et al., 2016) and
+        paper 001 (§5) train the clustering phase.
+    lr : float or None
+        None: the pre-training's rate for Adam, DEC's 0.01 for SGD.
+
+    Returns
+    -------
+    settings : dict
+        Attribute names of :class:`skorch.NeuralNet` (``optimizer``, ``lr``,
+        ``optimizer__momentum``) and their values; empty to keep the
+        pre-training's optimizer and rate.
+    """
+    if optimizer == "sgd":
+        return {"optimizer": torch.optim.SGD, "lr": 0.01 if lr is None else lr,
+                "optimizer__momentum": 0.9}
+    return {} if lr is None else {"lr": lr}
+
+
+def start_clustering(net, X, n_clusters, reconstruction_weight, optimizer_settings=None):
+    """End of pre-training: KMeans centres on the embedding, fresh optimizer.
+
+    ``optimizer_settings`` (from :func:`clustering_optimizer_settings`) are
+    set on the net before its optimizer is re-initialised. They are set as
+    attributes: skorch's ``set_params`` does not re-initialise an optimizer
+    whose class changes.
+    """
     module = net.module_
     z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
     module.centers.data = torch.as_tensor(kmeans_centers(z, n_clusters), device=net.device)
     module.reconstruct = reconstruction_weight > 0
     module.corruption = 0.0  # denoising is for pre-training only
     net.criterion_.phase = "cluster"
+    for name, value in (optimizer_settings or {}).items():
+        setattr(net, name, value)
     net.initialize_optimizer()
 
 
@@ -234,7 +266,16 @@ class DECClustering(BaseDeepClustering):
         gained more from it.
     batch_size : int, default=256
     lr : float, default=1e-3
-        Learning rate of Adam, in both phases.
+        Learning rate of Adam: in pre-training, and in the clustering phase
+        unless ``clustering_optimizer`` or ``clustering_lr`` say otherwise.
+    clustering_optimizer : {"adam", "sgd"}, default="adam"
+        Optimizer of the clustering phase, re-initialised when it starts.
+        ``"sgd"`` is DEC's (Xie et al., 2016) and paper 001's (§5): SGD with
+        momentum 0.9, by default at learning rate 0.01. ``"adam"`` (as IDEC)
+        is the default here, so that earlier results keep their meaning.
+    clustering_lr : float, default=None
+        Learning rate of the clustering phase. None: ``lr`` with Adam, 0.01
+        with SGD.
     device : {"cpu", "cuda", "auto"}, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling and KMeans through local generators.
@@ -277,15 +318,16 @@ class DECClustering(BaseDeepClustering):
     -----
     Deviations from DEC (Xie et al., 2016): the autoencoder is pre-trained
     end to end with Adam (not layer-wise with SGD; the denoising of DEC's
-    pre-training is ``corruption``, off by default, see above), and Adam
-    (re-initialised) is used in the clustering phase instead of SGD with
-    momentum, as in IDEC. The reconstruction loss is the mean squared error
-    per entry (eq. 1 divided by ``n * d``); the KL loss is averaged over
-    samples. Training stops at the end of the epoch in which the label change
-    fell below ``tol`` (the targets are not refreshed again in that epoch).
+    pre-training is ``corruption``, off by default, see above), and by
+    default Adam (re-initialised) is used in the clustering phase instead of
+    SGD with momentum, as in IDEC (``clustering_optimizer="sgd"`` is DEC's).
+    The reconstruction loss is the mean squared error per entry (eq. 1
+    divided by ``n * d``); the KL loss is averaged over samples. Training
+    stops at the end of the epoch in which the label change fell below
+    ``tol`` (the targets are not refreshed again in that epoch).
     Paper 001 (§5) trains its variants with SGD (learning rate 0.01, momentum
-    0.9, L2 regularisation); Adam at 1e-3 without weight decay is used here
-    for every variant. ``architecture="conv"`` is paper 004's network
+    0.9, L2 regularisation); Adam at 1e-3 without weight decay is the default
+    here for every variant. ``architecture="conv"`` is paper 004's network
     ("architecture 7") trained with DEC's defaults above; paper 004's best
     MNIST setting also changes the training: a 32-d code, batches of 32,
     joint training (eq. 11 with alpha 0.05, i.e. ``reconstruction_weight``
@@ -336,6 +378,8 @@ class DECClustering(BaseDeepClustering):
         "pretrained": [HasMethods(["fit", "transform"]), None],
         "standardize": ["boolean"],
         "batch_augmentations": [tuple, list, None],
+        "clustering_optimizer": [StrOptions({"adam", "sgd"})],
+        "clustering_lr": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(self, n_clusters=8, *, architecture="auto", image_shape=None,
@@ -344,8 +388,8 @@ class DECClustering(BaseDeepClustering):
                  tol=1e-3,
                  reconstruction_weight=0.0, clustering_loss="kl", final_kmeans=False,
                  pretrained=None, standardize=False, batch_augmentations=None, batch_size=256,
-                 lr=1e-3, device="cpu", random_state=None, verbose=0, callbacks=None, n_init=1,
-                 n_jobs=None):
+                 lr=1e-3, clustering_optimizer="adam", clustering_lr=None, device="cpu",
+                 random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
         self.n_clusters = n_clusters
         self.architecture = architecture
         self.image_shape = image_shape
@@ -365,6 +409,8 @@ class DECClustering(BaseDeepClustering):
         self.batch_augmentations = batch_augmentations
         self.batch_size = batch_size
         self.lr = lr
+        self.clustering_optimizer = clustering_optimizer
+        self.clustering_lr = clustering_lr
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -463,9 +509,15 @@ class DECClustering(BaseDeepClustering):
     def _total_epochs(self):
         return self._n_pretrain_epochs() + self.max_epochs
 
+    def _clustering_start_params(self):
+        """Keyword arguments of :func:`start_clustering` for this estimator."""
+        return {"n_clusters": self.n_clusters,
+                "reconstruction_weight": self.reconstruction_weight,
+                "optimizer_settings": clustering_optimizer_settings(self.clustering_optimizer,
+                                                                    self.clustering_lr)}
+
     def _method_callbacks(self):
-        switch = partial(start_clustering, n_clusters=self.n_clusters,
-                         reconstruction_weight=self.reconstruction_weight)
+        switch = partial(start_clustering, **self._clustering_start_params())
         return [
             PhaseSwitch(self._n_pretrain_epochs(), switch),
             TargetRefresh(self.update_interval, self.tol, refresh_target, in_clustering_phase),
@@ -484,7 +536,7 @@ class DECClustering(BaseDeepClustering):
 
     def _finish_run(self, net, X):
         if not in_clustering_phase(net):  # max_epochs == 0: centres still to be set
-            start_clustering(net, X, self.n_clusters, self.reconstruction_weight)
+            start_clustering(net, X, **self._clustering_start_params())
         if self.final_kmeans:
             z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
             net.module_.centers.data = torch.as_tensor(kmeans_centers(z, self.n_clusters),

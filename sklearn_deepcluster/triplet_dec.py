@@ -60,12 +60,12 @@ class TripletDECLoss(DECLoss):
         return terms
 
 
-def start_triplet_clustering(net, X, n_clusters, reconstruction_weight, form_triplets):
-    """DEC's :func:`start_clustering`, then triplets on.
+def start_triplet_clustering(net, X, form_triplets, **start_params):
+    """DEC's :func:`start_clustering` (with ``start_params``), then triplets on.
 
     Their generator is seeded from torch's generator, itself seeded for the run.
     """
-    start_clustering(net, X, n_clusters, reconstruction_weight)
+    start_clustering(net, X, **start_params)
     module = net.module_
     module.triplet = form_triplets
     module.generator = seeded_generator(net.device)
@@ -159,8 +159,8 @@ class TripletDECClustering(DECClustering):
         Which augmentations make a positive, applied in the order given,
         each with random strength: by default paper 002's six
         (:data:`sklearn_deepcluster.augment.AUGMENTATIONS`: rotate, scale,
-        erase, flip, brightness, contrast); ``"shift"`` is also accepted
-        (:data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS`). At least
+        erase, flip, brightness, contrast); ``"shift"`` and ``"affine"`` are
+        also accepted (:data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS`). At least
         one (``triplet_weight=0`` turns the triplet term off). Flat
         vectors without ``image_shape`` are augmented as 1 x d images.
     batch_augmentations : tuple of str, default=None
@@ -179,7 +179,15 @@ class TripletDECClustering(DECClustering):
         without (``triplet-dec_usps_batch_aug.md``).
     batch_size : int, default=256
     lr : float, default=1e-3
-        Learning rate of Adam (§4.3), in both phases.
+        Learning rate of Adam (§4.3): in pre-training, and in the clustering
+        phase unless ``clustering_optimizer`` or ``clustering_lr`` say otherwise.
+    clustering_optimizer : {"adam", "sgd"}, default="adam"
+        As in :class:`~sklearn_deepcluster.DECClustering`: ``"sgd"`` trains
+        the clustering phase with DEC's SGD (momentum 0.9, learning rate
+        0.01) instead of the paper's Adam.
+    clustering_lr : float, default=None
+        Learning rate of the clustering phase. None: ``lr`` with Adam, 0.01
+        with SGD.
     device : {"cpu", "cuda", "auto"}, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, KMeans, augmentations and negative sampling.
@@ -243,7 +251,8 @@ class TripletDECClustering(DECClustering):
     - Transposed convolutions have stride 2, so the decoder reaches the
       input size without the paper's unstated un-pooling; channel widths
       (32, 64, 128) are not given in the paper.
-    - Adam is re-initialised at the start of the clustering phase.
+    - Adam (or ``clustering_optimizer``) is re-initialised at the start of the
+      clustering phase.
     - BatchNorm normalises a training batch with a single value per channel
       (one sample; for convolutions, one sample of 1x1 feature maps) with its
       running statistics, and the triplet term skips a batch of one sample.
@@ -313,8 +322,9 @@ class TripletDECClustering(DECClustering):
                  update_interval=140, tol=1e-3, reconstruction_weight=1.0, clustering_loss="kl",
                  final_kmeans=False, pretrained=None, kl_weight=None, entropy_weight=0.01,
                  triplet_weight=None, margin=None, n_augmentations=10, augmentations=AUGMENTATIONS,
-                 batch_augmentations=None, batch_size=256, lr=1e-3, device="cpu",
-                 random_state=None, verbose=0, callbacks=None, n_init=1, n_jobs=None):
+                 batch_augmentations=None, batch_size=256, lr=1e-3, clustering_optimizer="adam",
+                 clustering_lr=None, device="cpu", random_state=None, verbose=0, callbacks=None,
+                 n_init=1, n_jobs=None):
         super().__init__(
             n_clusters, architecture=architecture, image_shape=image_shape,
             hidden_dims=hidden_dims, embedding_dim=embedding_dim, alpha=alpha,
@@ -323,6 +333,7 @@ class TripletDECClustering(DECClustering):
             reconstruction_weight=reconstruction_weight, clustering_loss=clustering_loss,
             final_kmeans=final_kmeans, pretrained=pretrained, standardize=standardize,
             batch_augmentations=batch_augmentations, batch_size=batch_size, lr=lr,
+            clustering_optimizer=clustering_optimizer, clustering_lr=clustering_lr,
             device=device, random_state=random_state, verbose=verbose, callbacks=callbacks,
             n_init=n_init, n_jobs=n_jobs)
         self.kl_weight = kl_weight
@@ -391,9 +402,8 @@ class TripletDECClustering(DECClustering):
         return self.pretrain_epochs_
 
     def _method_callbacks(self):
-        switch = partial(start_triplet_clustering, n_clusters=self.n_clusters,
-                         reconstruction_weight=self.reconstruction_weight,
-                         form_triplets=self._paper_weights()[1] > 0)
+        switch = partial(start_triplet_clustering, form_triplets=self._paper_weights()[1] > 0,
+                         **self._clustering_start_params())
         return [
             PhaseSwitch(self._n_pretrain_epochs(), switch),
             TargetRefresh(self.update_interval, self.tol, refresh_target, in_clustering_phase),

@@ -258,6 +258,8 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(batch_augmentations=("shift", "shear")), "batch_augmentations has unknown names"),
     (dict(batch_augmentations="shift"), "batch_augmentations"),
     (dict(batch_augmentations=("shift",)), "batch_augmentations need images"),
+    (dict(clustering_optimizer="rmsprop"), "clustering_optimizer"),
+    (dict(clustering_lr=0.0), "clustering_lr"),
     (dict(device="cuda"), "CUDA" if not torch.cuda.is_available() else "never"),
     (dict(device="tpu"), "device='tpu' is not supported"),
     (dict(device="mps"), "device='mps' is not supported"),
@@ -347,3 +349,27 @@ def test_batch_augmentations_change_training_batches_only():
     check_same_seed_same_labels_and_global_state_untouched(
         lambda: tiny_dec(n_clusters=2, batch_augmentations=["flip"], random_state=3), X)
     check_pickle_round_trip_predicts_the_same(est, X)
+
+
+@pytest.mark.parametrize("params, optimizer, lr, momentum", [
+    (dict(), torch.optim.Adam, 1e-3, None),
+    (dict(clustering_lr=2e-3), torch.optim.Adam, 2e-3, None),
+    (dict(clustering_optimizer="sgd"), torch.optim.SGD, 0.01, 0.9),
+    (dict(clustering_optimizer="sgd", clustering_lr=0.05), torch.optim.SGD, 0.05, 0.9),
+])
+def test_clustering_optimizer_is_used_after_pretraining_only(blobs, params, optimizer, lr,
+                                                             momentum):
+    X, y = blobs
+    est = tiny_dec(n_clusters=3, pretrain_epochs=20, max_epochs=10, random_state=0,
+                   **params).fit(X)
+    group = est.net_.optimizer_.param_groups[0]
+    assert type(est.net_.optimizer_) is optimizer and group["lr"] == lr
+    assert group.get("momentum") == momentum
+    assert clustering_accuracy(y, est.labels_) > 0.95
+    # pre-training is the same Adam whatever the clustering phase uses
+    pretrained = [tiny_dec(n_clusters=3, pretrain_epochs=20, max_epochs=0, random_state=0,
+                           **chosen).fit(X).transform(X) for chosen in (params, {})]
+    np.testing.assert_array_equal(*pretrained)
+    if params:
+        plain = tiny_dec(n_clusters=3, pretrain_epochs=20, max_epochs=10, random_state=0).fit(X)
+        assert not np.allclose(est.transform(X), plain.transform(X))

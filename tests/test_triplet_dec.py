@@ -216,6 +216,15 @@ def test_pickle_round_trip_predicts_the_same(digit_images):
     check_pickle_round_trip_predicts_the_same(est, X)
 
 
+def test_clustering_optimizer_sgd_trains_the_joint_phase_with_triplets(digit_images):
+    X, _ = digit_images
+    est = tiny_triplet(n_clusters=3, clustering_optimizer="sgd", tol=0.0).fit(X)
+    assert type(est.net_.optimizer_) is torch.optim.SGD
+    assert est.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    assert all(np.isfinite(row["triplet"]) for row in est.history_[3:])
+    check_pickle_round_trip_predicts_the_same(est, X)
+
+
 def test_triplet_weight_zero_forms_no_triplets(digit_images):
     X, _ = digit_images
     est = tiny_triplet(n_clusters=3, triplet_weight=0.0, tol=0.0).fit(X)
