@@ -263,8 +263,8 @@ class DECClustering(BaseDeepClustering):
         ``architecture="mlp"`` for DEC's fully connected autoencoder on
         them). None: no augmentation. With the clustering phase on SGD it is
         the largest lever measured for DEC on MNIST: all 70,000 images, MLP,
-        raw input, 40 + 60 epochs, ``("affine",)``, seed 0: ACC 0.964, NMI
-        0.925 (32 minutes on one CPU thread beside other fits;
+        raw input, 40 + 60 epochs, ``("affine",)``, seeds 0-1: ACC 0.964 /
+        0.980, NMI 0.925 / 0.947 (32 minutes a fit on one CPU thread;
         ``dec_mnist_affine_sgd.md``). With Adam it was not a lever: MNIST
         with ``("shift", "rotate")``, seeds 0-1, ACC 0.839 ± 0.009; digits
         0.806 ± 0.047 (``dec_*_batch_aug.md``). On the 8x8 digits
@@ -285,7 +285,7 @@ class DECClustering(BaseDeepClustering):
         standardised input (the defaults now) 0.867 ± 0.027 (0.839 / 0.859 /
         0.904). On all of MNIST with ``architecture="mlp",
         batch_augmentations=("affine",), pretrain_epochs=40, max_epochs=60``
-        and raw input, seed 0: ACC 0.964 with SGD
+        and raw input, seeds 0-1: ACC 0.972 ± 0.008 with SGD
         (``benchmarks/results/dec_mnist_affine_sgd.md``), where Adam with
         ``("shift", "rotate")`` gave 0.848.
     clustering_lr : float, default=None
