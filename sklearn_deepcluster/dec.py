@@ -126,8 +126,8 @@ def start_clustering(net, X, n_clusters, reconstruction_weight, optimizer_settin
 
     ``optimizer_settings`` (from :func:`clustering_optimizer_settings`) are
     set on the net before its optimizer is re-initialised. They are set as
-    attributes: skorch's ``set_params`` does not re-initialise an optimizer
-    whose class changes.
+    attributes: on an initialised net, skorch's ``set_params`` refuses a new
+    ``optimizer`` class (skorch 1.4 raises "Something went wrong").
     """
     module = net.module_
     z = net.predict_outputs(X, ("embedding",), forward=encode_and_assign)["embedding"]
