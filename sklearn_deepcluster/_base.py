@@ -233,13 +233,13 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         return shape_from_input
 
     def _resolve_architecture(self):
-        """``"mlp"``, ``"conv"`` or the user's module, with ``"auto"`` resolved."""
+        """The architecture's name or the user's module, with ``"auto"`` resolved."""
         architecture = self.architecture
         if architecture == "auto":
             return "conv" if self.image_shape_ is not None else "mlp"
-        if architecture == "conv" and self.image_shape_ is None:
-            raise ValueError("architecture='conv' needs images: pass X of shape (n, H, W) or "
-                             "(n, C, H, W), or flat X with image_shape=(C, H, W).")
+        if architecture in ("conv", "strided-conv") and self.image_shape_ is None:
+            raise ValueError(f"architecture={architecture!r} needs images: pass X of shape "
+                             "(n, H, W) or (n, C, H, W), or flat X with image_shape=(C, H, W).")
         return architecture
 
     # -------------------------------------------------------------------- fit

@@ -92,12 +92,15 @@ class TripletDECClustering(DECClustering):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    architecture : {"auto", "mlp", "conv"} or nn.Module class or instance, default="auto"
+    architecture : {"auto", "mlp", "conv", "strided-conv"} or nn.Module class or instance, \
+default="auto"
         ``"conv"``: the convolutional autoencoder of §4.3
         (:class:`~sklearn_deepcluster.modules.triplet_conv.TripletConvAutoencoder`),
         shallow for grey images smaller than 32x32 (MNIST, USPS), the deeper
         variant for colour or larger images. ``"mlp"``: DEC's fully connected
-        autoencoder with ``hidden_dims``. ``"auto"``: ``"conv"`` for images,
+        autoencoder with ``hidden_dims``. ``"strided-conv"``: DCEC's
+        convolutional autoencoder, as in :class:`DECClustering` (a 10-d code
+        unless ``embedding_dim`` says otherwise). ``"auto"``: ``"conv"`` for images,
         ``"mlp"`` otherwise. A module (or a class called with
         ``n_features, embedding_dim``) must have ``encoder`` and ``decoder``.
     image_shape : tuple (C, H, W), default=None

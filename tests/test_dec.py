@@ -21,6 +21,7 @@ from conftest import tiny_dec
 from sklearn_deepcluster._callbacks import TargetRefresh
 from sklearn_deepcluster.dec import global_mean_and_std
 from sklearn_deepcluster.metrics import clustering_accuracy
+from sklearn_deepcluster.modules import StridedConvAutoencoder
 
 
 def test_fit_predict_matches_labels_and_predict(blobs):
@@ -189,6 +190,36 @@ def test_images_use_the_conv_autoencoder(shape):
         est.predict(np.empty((0, 8, 8), dtype=np.float32))
 
 
+@pytest.mark.parametrize("image_shape, code_input", [
+    ((1, 28, 28), 128 * 3 * 3),  # DCEC on MNIST: 28 -> 14 -> 7 -> 3 (unpadded last layer)
+    ((1, 16, 16), 128 * 2 * 2),  # DCEC on USPS: 16 -> 8 -> 4 -> 2 (padded: 8 divides 16)
+    ((3, 7, 20), 128 * 1 * 2),
+    ((1, 1, 1), 128),
+])
+def test_strided_conv_autoencoder_sizes(image_shape, code_input):
+    module = StridedConvAutoencoder(image_shape, embedding_dim=5)
+    assert module.encoder[-1].in_features == code_input
+    x = torch.rand(4, int(np.prod(image_shape)))
+    code = module.encoder(x)
+    assert code.shape == (4, 5)
+    assert module.decoder(code).shape == x.shape  # back to exactly the input size
+    convs = [m for m in module.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert [c.stride for c in convs] == [(2, 2)] * 3
+    assert not any(isinstance(m, (torch.nn.MaxPool2d, torch.nn.BatchNorm2d))
+                   for m in module.modules())
+
+
+def test_strided_conv_architecture_fits_images():
+    X = np.random.default_rng(0).random((40, 1, 12, 12), dtype=np.float32)
+    est = tiny_dec(n_clusters=3, architecture="strided-conv", reconstruction_weight=1.0,
+                   batch_augmentations=("affine",)).fit(X)
+    assert isinstance(est.net_.module_.autoencoder, StridedConvAutoencoder)
+    assert est.transform(X).shape == (40, est.embedding_dim)
+    again = tiny_dec(n_clusters=3, architecture="strided-conv", reconstruction_weight=1.0,
+                     batch_augmentations=("affine",)).fit(X)
+    np.testing.assert_array_equal(again.labels_, est.labels_)
+
+
 def test_user_module_and_callbacks(blobs):
     X, _ = blobs
 
@@ -255,6 +286,7 @@ def test_bad_input_gets_a_clear_error(X, message):
     (dict(hidden_dims=(0,)), "hidden_dims must hold positive integers"),
     (dict(hidden_dims=(8.5,)), "hidden_dims must hold positive integers"),
     (dict(architecture="conv"), "needs images"),
+    (dict(architecture="strided-conv"), "architecture='strided-conv' needs images"),
     (dict(standardize="yes"), "standardize"),
     (dict(batch_augmentations=("shift", "shear")), "batch_augmentations has unknown names"),
     (dict(batch_augmentations="shift"), "batch_augmentations"),

@@ -25,6 +25,7 @@ def ddc_network():
 NETWORKS = {  # name: (the module where the network calls channels_last, its constructor)
     "ddc": (ddc, ddc_network),
     "dec-conv": (autoencoder, lambda: autoencoder.ConvAutoencoder((1, 16, 16))),
+    "dec-strided-conv": (autoencoder, lambda: autoencoder.StridedConvAutoencoder((1, 16, 16))),
     "triplet-conv": (triplet_conv, lambda: triplet_conv.TripletConvAutoencoder((1, 16, 16))),
     "learned-cnn": (set_network, lambda: set_network.ConvEmbedding((1, 16, 16))),
 }

@@ -94,6 +94,74 @@ class ConvAutoencoder(nn.Module):
         channels_last(xavier_init(self))
 
 
+def _strided_sizes(size):
+    """Feature-map sizes of :class:`StridedConvAutoencoder`'s encoder, and the last padding.
+
+    Two 5x5 stride-2 convolutions with padding 2 halve a side (rounding
+    up); the 3x3 stride-2 convolution after them is unpadded as in DCEC for
+    sides that 8 does not divide (28 -> 14 -> 7 -> 3), and padded by one
+    where 8 divides the side or the map is too small for no padding.
+    """
+    half = math.ceil(size / 2)
+    quarter = math.ceil(half / 2)
+    padding = 1 if size % 8 == 0 or quarter < 3 else 0
+    return (size, half, quarter, (quarter + 2 * padding - 3) // 2 + 1), padding
+
+
+def _upsampling(n_in, n_out, kernel, padding, size_in, size_out):
+    """Stride-2 transposed convolution from exactly ``size_in`` to exactly ``size_out``."""
+    output_padding = tuple(t - (2 * (s - 1) - 2 * p + kernel)
+                           for s, t, p in zip(size_in, size_out, padding))
+    return nn.ConvTranspose2d(n_in, n_out, kernel, stride=2, padding=padding,
+                              output_padding=output_padding)
+
+
+class StridedConvAutoencoder(nn.Module):
+    """The convolutional autoencoder of DCEC (Guo et al., 2017), as in ConvDEC-DA.
+
+    Encoder: Conv5-c1 stride 2, ReLU, Conv5-c2 stride 2, ReLU, Conv3-c3
+    stride 2, ReLU, Linear -> code: no pooling and no BatchNorm, so a
+    training step on 28x28 images costs about a seventh of
+    :class:`ConvAutoencoder`'s on CPU. The decoder mirrors it (Linear,
+    ReLU, three stride-2 transposed convolutions, ReLU between them, the
+    last linear) back to the exact input size. Xavier initialisation
+    (Keras' default, which DCEC used). Paper 001 (§4) describes its method's
+    network only as "a fully convolutional autoencoder"; this is the
+    strided one of the methods it builds on.
+
+    Parameters
+    ----------
+    image_shape : tuple (C, H, W)
+    embedding_dim : int
+    channels : tuple of 3 int, default=(32, 64, 128)
+    """
+
+    def __init__(self, image_shape, embedding_dim=10, channels=(32, 64, 128)):
+        super().__init__()
+        c, h, w = image_shape
+        c1, c2, c3 = channels
+        (h0, h1, h2, h3), ph = _strided_sizes(h)
+        (w0, w1, w2, w3), pw = _strided_sizes(w)
+        self.image_shape = tuple(image_shape)
+        self.encoder = nn.Sequential(
+            ImageView(self.image_shape),
+            nn.Conv2d(c, c1, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(c1, c2, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(c2, c3, 3, stride=2, padding=(ph, pw)), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(c3 * h3 * w3, embedding_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(embedding_dim, c3 * h3 * w3), nn.ReLU(),
+            ImageView((c3, h3, w3)),
+            _upsampling(c3, c2, 3, (ph, pw), (h3, w3), (h2, w2)), nn.ReLU(),
+            _upsampling(c2, c1, 5, (2, 2), (h2, w2), (h1, w1)), nn.ReLU(),
+            _upsampling(c1, c, 5, (2, 2), (h1, w1), (h0, w0)),
+            nn.Flatten(),
+        )
+        channels_last(xavier_init(self))
+
+
 class ClusteringAutoencoder(nn.Module):
     """An autoencoder with a Student's t clustering layer on its code.
 
