@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 UNSUPERVISED = {
     "dec": lambda **p: tiny_dec(pretrain_epochs=20, max_epochs=10, **p),
     "dec-conv": lambda **p: tiny_dec(architecture="conv", **p),
+    "dec-strided-conv": lambda **p: tiny_dec(architecture="strided-conv", **p),
     "triplet-dec": lambda **p: tiny_triplet(**p),
     "triplet-dec-mlp": lambda **p: tiny_triplet(architecture="mlp", **p),
     "ddc": lambda **p: tiny_ddc(max_epochs=30, **p),

@@ -248,6 +248,7 @@ def test_default_pretraining_matches_the_papers_number_of_updates(digit_images):
     ("conv", (3, 8, 8), 10),     # deeper network for colour images: 10
     ("conv", (1, 32, 32), 10),   # ... and for larger images
     ("mlp", (1, 8, 8), 10),      # DEC's code size for the MLP variant
+    ("strided-conv", (1, 8, 8), 10),  # DCEC's network, not the paper's: DEC's code size
 ])
 def test_default_code_size_is_the_papers(architecture, image_shape, expected):
     X = np.random.default_rng(0).random((40, *image_shape), dtype=np.float32)
