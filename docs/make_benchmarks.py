@@ -12,6 +12,7 @@ The figure plots the ACC of every record of ``benchmarks/run.py``.
 import glob
 import json
 import os
+import textwrap
 from collections import defaultdict
 
 import numpy as np
@@ -135,6 +136,11 @@ def accuracy_groups(results):
     return panels
 
 
+def wrapped(label):
+    """A bar's label as lines short enough to leave the figure room for its bars."""
+    return textwrap.wrap(label, 60) or [""]
+
+
 def make_figure(panels, path):
     import matplotlib
 
@@ -142,7 +148,7 @@ def make_figure(panels, path):
     import matplotlib.pyplot as plt
 
     keys = sorted(panels, key=lambda k: (k[0], k[1]))
-    heights = [len(panels[k]) for k in keys]
+    heights = [sum(len(wrapped(label)) for label in panels[k]) for k in keys]
     fig, axes = plt.subplots(len(keys), 1, figsize=(8, 1.0 + 0.38 * sum(heights) + 0.5 * len(keys)),
                              gridspec_kw={"height_ratios": heights}, sharex=True,
                              squeeze=False, layout="constrained")
@@ -156,7 +162,7 @@ def make_figure(panels, path):
         for yi, a in zip(y, accs):
             ax.text(a.mean() + a.std() + 0.01, yi, f"{a.mean():.3f} ({len(a)} seed"
                     f"{'s' if len(a) > 1 else ''})", va="center", fontsize="x-small")
-        ax.set_yticks(y, labels, fontsize="small")
+        ax.set_yticks(y, ["\n".join(wrapped(lab)) for lab in labels], fontsize="small")
         ax.set_title(f"{key[0]}, n={key[1]}", fontsize="medium", loc="left")
         ax.set_xlim(0, 1.15)
         ax.grid(axis="x", alpha=0.3)
