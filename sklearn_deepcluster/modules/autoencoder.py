@@ -125,9 +125,11 @@ class StridedConvAutoencoder(nn.Module):
     :class:`ConvAutoencoder`'s on CPU. The decoder mirrors it (Linear,
     ReLU, three stride-2 transposed convolutions, ReLU between them, the
     last linear) back to the exact input size. Xavier initialisation
-    (Keras' default, which DCEC used). Paper 001 (§4) describes its method's
-    network only as "a fully convolutional autoencoder"; this is the
-    strided one of the methods it builds on.
+    (Keras' default, which DCEC used). Paper 001 (§4, Fig. 1) describes its
+    method's network only as "a fully convolutional autoencoder" and does not
+    cite DCEC; this network is not paper 001's, but a published strided
+    convolutional autoencoder for the same method (DEC's loss with
+    reconstruction, on images).
 
     Parameters
     ----------
