@@ -237,7 +237,7 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         architecture = self.architecture
         if architecture == "auto":
             return "conv" if self.image_shape_ is not None else "mlp"
-        if architecture in ("conv", "strided-conv") and self.image_shape_ is None:
+        if isinstance(architecture, str) and architecture != "mlp" and self.image_shape_ is None:
             raise ValueError(f"architecture={architecture!r} needs images: pass X of shape "
                              "(n, H, W) or (n, C, H, W), or flat X with image_shape=(C, H, W).")
         return architecture

@@ -108,7 +108,7 @@ def _strided_sizes(size):
     return (size, half, quarter, (quarter + 2 * padding - 3) // 2 + 1), padding
 
 
-def _upsampling(n_in, n_out, kernel, padding, size_in, size_out):
+def stride2_transposed_conv(n_in, n_out, kernel, padding, size_in, size_out):
     """Stride-2 transposed convolution from exactly ``size_in`` to exactly ``size_out``."""
     output_padding = tuple(t - (2 * (s - 1) - 2 * p + kernel)
                            for s, t, p in zip(size_in, size_out, padding))
@@ -156,9 +156,9 @@ class StridedConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(embedding_dim, c3 * h3 * w3), nn.ReLU(),
             ImageView((c3, h3, w3)),
-            _upsampling(c3, c2, 3, (ph, pw), (h3, w3), (h2, w2)), nn.ReLU(),
-            _upsampling(c2, c1, 5, (2, 2), (h2, w2), (h1, w1)), nn.ReLU(),
-            _upsampling(c1, c, 5, (2, 2), (h1, w1), (h0, w0)),
+            stride2_transposed_conv(c3, c2, 3, (ph, pw), (h3, w3), (h2, w2)), nn.ReLU(),
+            stride2_transposed_conv(c2, c1, 5, (2, 2), (h2, w2), (h1, w1)), nn.ReLU(),
+            stride2_transposed_conv(c1, c, 5, (2, 2), (h1, w1), (h0, w0)),
             nn.Flatten(),
         )
         channels_last(xavier_init(self))

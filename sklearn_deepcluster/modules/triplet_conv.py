@@ -10,7 +10,7 @@ from torch import nn
 
 from ..augment import augment
 from ..losses.triplet import select_negatives
-from .autoencoder import ClusteringAutoencoder
+from .autoencoder import ClusteringAutoencoder, stride2_transposed_conv
 from .init import xavier_init
 from .layers import BatchNorm1d, BatchNorm2d, ImageView, channels_last
 
@@ -24,8 +24,7 @@ def _deconv(n_in, n_out, size_in, size_out, last=False):
     if size_in == size_out:
         layer = nn.ConvTranspose2d(n_in, n_out, 3, stride=1, padding=1)
     else:
-        padding = tuple(t - 2 * s + 1 for s, t in zip(size_in, size_out))
-        layer = nn.ConvTranspose2d(n_in, n_out, 3, stride=2, padding=1, output_padding=padding)
+        layer = stride2_transposed_conv(n_in, n_out, 3, (1, 1), size_in, size_out)
     return [layer] if last else [layer, BatchNorm2d(n_out), nn.ReLU()]
 
 
