@@ -122,14 +122,14 @@ class StridedConvAutoencoder(nn.Module):
     Encoder: Conv5-c1 stride 2, ReLU, Conv5-c2 stride 2, ReLU, Conv3-c3
     stride 2, ReLU, Linear -> code: no pooling and no BatchNorm, so a
     training step on 28x28 images costs about a seventh of
-    :class:`ConvAutoencoder`'s on CPU. The decoder mirrors it (Linear,
-    ReLU, three stride-2 transposed convolutions, ReLU between them, the
-    last linear) back to the exact input size. Xavier initialisation
-    (Keras' default, which DCEC used). Paper 001 (§4, Fig. 1) describes its
-    method's network only as "a fully convolutional autoencoder" and does not
-    cite DCEC; this network is not paper 001's, but a published strided
-    convolutional autoencoder for the same method (DEC's loss with
-    reconstruction, on images).
+    :class:`ConvAutoencoder`'s on CPU (``benchmarks/conv_step_time.py``).
+    The decoder mirrors it (Linear, ReLU, three stride-2 transposed
+    convolutions, ReLU between them, the last linear) back to the exact
+    input size. Xavier initialisation (Keras' default, which DCEC used).
+    Paper 001 (§4, Fig. 1) describes its method's network only as "a fully
+    convolutional autoencoder" and does not cite DCEC; this network is not
+    paper 001's, but a published strided convolutional autoencoder for the
+    same method (DEC's loss with reconstruction, on images).
 
     Parameters
     ----------
