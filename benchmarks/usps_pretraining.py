@@ -18,28 +18,26 @@ import argparse
 import time
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import confusion_matrix, normalized_mutual_info_score
 
+from run import load
 from sklearn_deepcluster import DECClustering
-from sklearn_deepcluster.datasets import load_usps
+from sklearn_deepcluster.ensemble import align_labels
+from sklearn_deepcluster.metrics import clustering_accuracy
 
 SETTING = dict(n_clusters=10, architecture="strided-conv", reconstruction_weight=1.0,
                batch_augmentations=("affine",), standardize=False)
 
 
 def report(name, y, labels):
-    """ACC, NMI and the confusion matrix with clusters matched to digits."""
-    counts = confusion_matrix(y, labels)
-    rows, cols = linear_sum_assignment(-counts)
-    acc = counts[rows, cols].sum() / len(y)
-    print(f"{name}: ACC {acc:.3f} NMI {normalized_mutual_info_score(y, labels):.3f}")
-    print(counts[:, cols], flush=True)
+    """ACC, NMI and the confusion matrix with clusters renamed to their matched digits."""
+    print(f"{name}: ACC {clustering_accuracy(y, labels):.3f} "
+          f"NMI {normalized_mutual_info_score(y, labels):.3f}")
+    print(confusion_matrix(y, align_labels(labels, y)), flush=True)
 
 
 def main(pretrain_epochs, max_epochs, seed):
-    X, y = load_usps(return_X_y=True)
-    X = X.reshape(-1, 1, 16, 16)
+    X, y = load("usps", 0)
     print("class sizes", np.bincount(y))
     for epochs in pretrain_epochs:
         start = time.time()

@@ -128,8 +128,9 @@ default="auto"
         DCEC's strided network and ``("affine",)`` batches, KMeans on the
         code after 50 epochs split the zeros over two clusters and put 7 and
         9 into one, which the clustering phase kept (ACC 0.81); after 200
-        epochs it did not, for seed 0 (0.98; seeds 1-2 still failed;
-        ``benchmarks/results/usps_pretraining.txt``).
+        epochs it did not, for seed 0 (0.98;
+        ``benchmarks/results/usps_pretraining.txt``); seeds 1-2 still
+        failed (``dec-conv_usps_strided_affine_200.md``).
     corruption : float, default=0.0
         Dropout rate on the input during pre-training (a denoising
         autoencoder, as DEC's); the paper pre-trains on clean input.
@@ -191,7 +192,8 @@ default="auto"
         raw input and DEC's SGD, ``architecture="strided-conv",
         standardize=False, clustering_optimizer="sgd", final_kmeans=True``,
         all of MNIST, 30 + 20 epochs, seeds 0-2: ACC 0.973 / 0.973 / 0.973,
-        above DECClustering in the same setting (0.974 / 0.904 / 0.896); USPS,
+        above DECClustering in the same setting by the mean (0.924: 0.974 /
+        0.904 / 0.896); USPS,
         200 + 50 epochs: 0.976 / 0.826 / 0.816, level with DECClustering
         (0.978 / 0.825 / 0.817; ``triplet-dec_*_strided_affine_sgd*.md``).
     batch_size : int, default=256
