@@ -84,7 +84,13 @@ def image_set_budget(record):
     return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
-            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}")
+            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{seed_note(record)}")
+
+
+def seed_note(record):
+    """``", --seed 2"`` for a record of another seed than 0 (for COIL-100: another object split)."""
+    seed = record.get("seed", 0)
+    return f", --seed {seed}" if seed else ""
 
 
 def augmentation_note(train):

@@ -142,9 +142,15 @@ def set_order_note(train):
 
 
 def decay_note(train):
-    """``", lr decayed over the last 20%"`` for ``--decay-fraction 0.2``, else nothing."""
+    """``", lr decayed over the last 20%"`` for ``--decay-fraction 0.2``, else nothing.
+
+    Says ``"(not reached)"`` when the time budget stopped training before the decay began.
+    """
     fraction = train.get("decay_fraction")
-    return f", lr decayed over the last {fraction:.0%}" if fraction else ""
+    if not fraction:
+        return ""
+    reached = train["n_iter"] > train["max_iter"] * (1 - fraction)
+    return f", lr decayed over the last {fraction:.0%}{'' if reached else ' (not reached)'}"
 
 
 def point_set_budget(record):

@@ -198,7 +198,7 @@ default="auto"
         0.904 / 0.896); USPS,
         200 + 50 epochs: 0.976 / 0.826 / 0.816, level with DECClustering
         (0.978 / 0.825 / 0.817; ``triplet-dec_*_strided_affine_sgd*.md``);
-        500 + 50 epochs: 0.979 / 0.979 / 0.980, the paper's 0.976 on every
+        500 + 50 epochs: 0.979 / 0.979 / 0.980, above the paper's 0.976 on every
         seed, and level with DECClustering again (0.980 / 0.980 / 0.981;
         ``*_usps_strided_affine*_500.md``).
     batch_size : int, default=256
