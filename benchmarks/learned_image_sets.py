@@ -14,8 +14,9 @@ Two protocols:
   NMI 0.867 after 32,100 iterations, 8 h on a GPU).
 
 300 test sets are sampled as in section V (k uniform, 2 examples per cluster
-at least). Each set is also clustered by KMeans on the raw pixels, given the
-true k. For MNIST, ``learned_on_training_digits`` scores the same network on
+at least). Each set is also clustered by the same network given the true k
+(row ``learned_true_k``, ``predict(x, n_clusters=k)``) and by KMeans on the
+raw pixels, given the true k. For MNIST, ``learned_on_training_digits`` scores the same network on
 300 sets of the training digits drawn from the test split (images unseen, classes
 seen), to separate generalisation across classes from learning the task. Example::
 
@@ -103,7 +104,7 @@ def image_set_methods(record):
     """The scored entries of an image-set record, in table order."""
     orderings = sorted((n for n in record if n.startswith("learned_n_orderings")),
                        key=lambda n: int(n.rsplit("_", 1)[1]))
-    return ["learned", *orderings, "learned_flip", "kmeans_true_k_pixels",
+    return ["learned", "learned_true_k", *orderings, "learned_flip", "kmeans_true_k_pixels",
             "learned_on_training_digits"]
 
 
@@ -196,6 +197,7 @@ def main(argv=None):
     if args.dataset == "coil100":
         split["validation_objects"] = est.validation_classes_.tolist()
     learned = [est.predict(x) for x in X_test]
+    given_k = [est.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_test, y_test)]
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
     if args.flip:
@@ -217,6 +219,7 @@ def main(argv=None):
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},
         "learned": scores(y_test, learned),
+        "learned_true_k": scores(y_test, given_k),
         **orderings,
         **(flipped if args.flip else {}),
         "kmeans_true_k_pixels": scores(y_test, kmeans),

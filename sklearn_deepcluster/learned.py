@@ -672,15 +672,21 @@ class LearnedClusterer(BaseEstimator):
         )
 
     # ---------------------------------------------------------------- predict
-    def _set_outputs(self, X):
-        """``P(k)`` and ``P(l | x_i, k)`` of the most probable ``k`` for the single set ``X``.
+    def _set_outputs(self, X, n_clusters=None):
+        """``P(k)`` and ``P(l | x_i, k)`` for the single set ``X``.
 
-        Combined over ``n_orderings`` orders of the set and of each
-        ``set_transforms`` copy; the second output
-        has shape ``(n, max_clusters)``, with zeros in the columns ``l >= k``.
+        ``k`` is ``n_clusters`` when given, else the most probable. Combined
+        over ``n_orderings`` orders of the set and of each ``set_transforms``
+        copy; the second output has shape ``(n, max_clusters)``, with zeros in
+        the columns ``l >= k``.
         """
         check_is_fitted(self, "net_")
         self._validate_params()
+        if n_clusters is not None and not (
+                isinstance(n_clusters, Integral) and 1 <= n_clusters <= self.max_clusters):
+            raise ValueError(f"n_clusters={n_clusters!r} is not an integer in "
+                             f"[1, max_clusters={self.max_clusters}]: the network has a head "
+                             "for each k up to max_clusters only.")
         if np.ndim(X) > 2 and image_shape_of(np.asarray(X)) != self.image_shape_:
             shapes = [(self.n_features_in_,)]
             if self.image_shape_ is not None:
@@ -699,7 +705,7 @@ class LearnedClusterer(BaseEstimator):
         read = torch.cat([as_tensor(copy)[torch.from_numpy(orders)] for copy in copies])
         out = self.net_.predict_outputs(read, ("count_proba", "assign_proba"))
         count_proba = out["count_proba"].mean(axis=0)
-        k = int(count_proba.argmax()) + 1
+        k = int(count_proba.argmax()) + 1 if n_clusters is None else int(n_clusters)
         # each reading's rows back to the given order (copies keep the order of the set)
         undo = np.tile(np.argsort(orders, axis=1), (len(copies), 1))
         assign = np.take_along_axis(out["assign_proba"][:, :, k - 1], undo[:, :, None], axis=1)
@@ -739,13 +745,17 @@ class LearnedClusterer(BaseEstimator):
         """
         return self._set_outputs(X)[0]
 
-    def predict_proba(self, X):
-        """Cluster-index distributions ``P(l | x_i, k)`` for the most probable ``k``.
+    def predict_proba(self, X, n_clusters=None):
+        """Cluster-index distributions ``P(l | x_i, k)``.
 
         Parameters
         ----------
         X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
             One set.
+        n_clusters : int, default=None
+            ``k``, when it is known (1 to ``max_clusters``): the head of that
+            ``k`` is read, as KMeans is given ``n_clusters``. None: the most
+            probable ``k`` (``predict_n_clusters``), as in the paper.
 
         Returns
         -------
@@ -754,22 +764,25 @@ class LearnedClusterer(BaseEstimator):
             ``set_transforms``, the aligned average over the orders and
             copies); the columns ``l >= k`` are 0.
         """
-        return self._set_outputs(X)[1]
+        return self._set_outputs(X, n_clusters)[1]
 
-    def predict(self, X):
-        """Cluster the set ``X`` jointly, with its most probable number of clusters.
+    def predict(self, X, n_clusters=None):
+        """Cluster the set ``X`` jointly.
 
         Parameters
         ----------
         X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
             One set; it may hold examples of classes unseen in training.
+        n_clusters : int, default=None
+            The number of clusters, when it is known (1 to ``max_clusters``).
+            None: the most probable one, ``predict_n_clusters(X).argmax() + 1``.
 
         Returns
         -------
         labels : ndarray of shape (n,)
-            Cluster index of each example, ``< predict_n_clusters(X).argmax() + 1``.
+            Cluster index of each example, below that number of clusters.
         """
-        return self.predict_proba(X).argmax(axis=1)
+        return self.predict_proba(X, n_clusters).argmax(axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
