@@ -3,8 +3,11 @@
 Takes a model saved by ``learned_image_sets.py --dataset coil100 --save-model``
 and redraws that script's 80/10/10 object split (same ``--seed``). For each
 group of objects it scores the network on 300 sets drawn as in section V
-(n = 20, k <= 5; the same sampler and seed as the script's test sets) beside
-KMeans on the pixels given the true k: the training objects were trained on,
+(n = 20, k <= 5; the same sampler and seed as the script's test sets), also
+given the true k (``predict(x, n_clusters=k)``), beside KMeans given the true
+k on the colour pixels and on grey ones (the mean of the three channels), and
+gives each group's mean colour saturation (per pixel, the largest channel
+minus the smallest, on the [0, 1] scale): the training objects were trained on,
 the validation objects only chose the early-stopping point, the test objects
 were never used. How far apart the two held-out groups are shows how much a
 single split of 10 objects says::
@@ -45,18 +48,26 @@ def main(argv=None):
     estimator = joblib.load(args.model)
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
-             "| objects | method | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
+             "| objects | saturation | method | MR | NMI | BBN | k exact |",
+             "|---|---|---|---|---|---|---|"]
     for group, objects in object_groups(estimator.validation_classes_, args.seed).items():
         member = np.isin(y, objects)
         X_sets, y_sets = test_sets(X[member], y[member], 300, estimator.set_size_,
                                    estimator.max_clusters, 10_000 + args.seed)
-        learned = [estimator.predict(x) for x in X_sets]
-        for method, labels in [("learned", learned),
-                               ("kmeans_true_k_pixels", kmeans_on_pixels(X_sets, y_sets))]:
+        saturation = float((X[member].max(axis=1) - X[member].min(axis=1)).mean())
+        methods = {
+            "learned": [estimator.predict(x) for x in X_sets],
+            "learned_true_k": [estimator.predict(x, n_clusters=len(np.unique(t)))
+                               for x, t in zip(X_sets, y_sets)],
+            "kmeans_true_k_pixels": kmeans_on_pixels(X_sets, y_sets),
+            "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
+        }
+        for method, labels in methods.items():
             s = scores(y_sets, labels)
-            lines.append(f"| {group} ({len(objects)}) | {method} | {s['mr']:.3f} | "
-                         f"{s['nmi']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} |")
-        print("\n".join(lines[-2:]), flush=True)
+            lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "
+                         f"{s['mr']:.3f} | {s['nmi']:.3f} | {s['bbn']:.3f} | "
+                         f"{s['k_exact']:.2f} |")
+        print("\n".join(lines[-len(methods):]), flush=True)
     with open(args.out, "a") as f:
         f.write("\n".join(lines) + "\n\n")
 

@@ -346,6 +346,9 @@ class LearnedClusterer(BaseEstimator):
     - ``predict`` returns the network's cluster indices for the most
       probable ``k``; an index may be unused, so labels need not be
       consecutive.
+    - ``predict(X, n_clusters=k)`` (not in the paper) reads the head of a
+      known ``k``, for comparisons with methods that are given ``k``, such
+      as KMeans.
     - ``n_orderings > 1`` is not in the paper. The bi-LSTMs read a set in
       order, so their outputs depend on it; averaging over orders reduces
       that variance. On the point sets, the 4 x 128 network above (a rerun:

@@ -236,9 +236,13 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     learned_coil100_objects.main(["--model", str(model), "--out", str(text)])
     rows = [line for line in open(text) if line.startswith(("| training", "| validation",
                                                             "| test"))]
-    assert [row.split(" | ")[0] for row in rows[::2]] == ["| training (80)", "| validation (10)",
+    assert [row.split(" | ")[0] for row in rows[::4]] == ["| training (80)", "| validation (10)",
                                                           "| test (10)"]
-    assert rows[-2].split(" | ")[2:4] == [f"{record['learned'][m]:.3f}" for m in ("mr", "nmi")]
+    test_rows = {row.split(" | ")[2]: row.split(" | ")[3:5] for row in rows[-4:]}
+    for method in ("learned", "learned_true_k"):
+        assert test_rows[method] == [f"{record[method][m]:.3f}" for m in ("mr", "nmi")]
+    assert set(test_rows) == {"learned", "learned_true_k", "kmeans_true_k_pixels",
+                              "kmeans_true_k_grey"}
 
 
 def test_learned_image_sets_flip_is_for_coil100_only(tmp_path, capsys):

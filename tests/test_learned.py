@@ -222,6 +222,9 @@ def test_learns_to_split_well_separated_blobs():
                for x, t in zip(X_test, y_test)]
     assert np.mean(nmi) > 0.9
     assert np.mean(k_found) > 0.8
+    given_k = [normalized_mutual_info_score(t, est.predict(x, n_clusters=len(np.unique(t))))
+               for x, t in zip(X_test, y_test)]
+    assert np.mean(given_k) > 0.9
     # read in 8 orders, the labels still come back in the order of the given set
     est.set_params(n_orderings=8)
     nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
@@ -244,6 +247,22 @@ def test_more_orderings_make_predictions_less_dependent_on_the_order():
     est.set_params(n_orderings=3)
     np.testing.assert_allclose(est.predict_proba(x).sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(est.predict_n_clusters(x).sum(), 1, rtol=1e-5)
+
+
+def test_a_known_number_of_clusters_reads_the_head_of_that_k():
+    X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=3, random_state=0)
+    est = tiny_learned(max_clusters=3, set_size=16).fit(X, y)
+    x = X[0]
+    np.testing.assert_array_equal(est.predict(x, n_clusters=None), est.predict(x))
+    for k in (1, 2, 3):
+        proba = est.predict_proba(x, n_clusters=k)
+        np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+        assert not proba[:, k:].any()
+        assert est.predict(x, n_clusters=k).max() < k
+    np.testing.assert_array_equal(est.predict(x, n_clusters=np.int64(1)), 0)
+    for bad in (0, 4, 2.5, "2"):
+        with pytest.raises(ValueError, match="max_clusters=3"):
+            est.predict(x, n_clusters=bad)
 
 
 def test_principal_set_order_learns_and_ignores_the_order_of_the_set():
