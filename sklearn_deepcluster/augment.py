@@ -19,9 +19,13 @@ from torch.nn import functional as F
 AUGMENTATIONS = ("rotate", "scale", "erase", "flip", "brightness", "contrast")
 
 #: Every name :func:`augment` accepts: paper 002's, ``"shift"`` (random
-#: translations) and ``"affine"`` (rotation and translation in one resampling,
-#: DEC-DA's augmentation; Guo et al., 2018).
-ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift", "affine")
+#: translations), ``"affine"`` (rotation and translation in one resampling,
+#: DEC-DA's augmentation; Guo et al., 2018) and ``"grayscale"`` (colour
+#: images turned grey at random).
+ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift", "affine", "grayscale")
+
+#: Luminance weights of R, G and B (ITU-R BT.601, as torchvision's ``Grayscale``).
+LUMINANCE_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def _uniform(n, low, high, generator, like):
@@ -157,9 +161,26 @@ def contrast(images, generator, low=0.8, high=1.2):
     return torch.clamp(mean + factor * (images - mean), lowest, highest)
 
 
+def grayscale(images, generator, p=0.2):
+    """With probability ``p``, replace every channel of an image by its grey level.
+
+    The grey level is the luminance ``0.299 R + 0.587 G + 0.114 B`` for three
+    channels (as torchvision's ``RandomGrayscale``, default ``p`` included) and
+    the channels' mean otherwise, so single-channel images are unchanged. A
+    network trained to group such images with coloured ones of the same
+    object cannot rely on colour alone.
+    """
+    n, c = images.shape[:2]
+    apply = _uniform(n, 0, 1, generator, images) < p
+    weights = LUMINANCE_WEIGHTS if c == 3 else (1.0 / c,) * c
+    weights = torch.tensor(weights, dtype=images.dtype, device=images.device)
+    grey = torch.einsum("nchw,c->nhw", images, weights)[:, None].expand_as(images)
+    return torch.where(apply[:, None, None, None], grey, images)
+
+
 _FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
               "brightness": brightness, "contrast": contrast, "shift": shift,
-              "affine": affine}
+              "affine": affine, "grayscale": grayscale}
 
 
 def check_augmentations(names, parameter="augmentations"):

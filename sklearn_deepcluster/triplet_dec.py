@@ -170,7 +170,7 @@ default="auto"
         Which augmentations make a positive, applied in the order given,
         each with random strength: by default paper 002's six
         (:data:`sklearn_deepcluster.augment.AUGMENTATIONS`: rotate, scale,
-        erase, flip, brightness, contrast); ``"shift"`` and ``"affine"`` are
+        erase, flip, brightness, contrast); ``"shift"``, ``"affine"`` and ``"grayscale"`` are
         also accepted (:data:`~sklearn_deepcluster.augment.ALL_AUGMENTATIONS`). At least
         one (``triplet_weight=0`` turns the triplet term off). Flat
         vectors without ``image_shape`` are augmented as 1 x d images.

@@ -39,7 +39,7 @@ def test_shape_dtype_and_per_image_range_are_kept(name, shape):
 
 @pytest.mark.parametrize("name", [*NAMES, "all"])
 def test_deterministic_for_a_seed_and_global_state_untouched(name):
-    x = images()
+    x = images(c=3)
     before = torch.random.get_rng_state()
     a, b = apply(name, x, seed=3), apply(name, x, seed=3)
     assert torch.equal(torch.random.get_rng_state(), before)
@@ -58,6 +58,7 @@ def test_neutral_parameters_are_the_identity():
     torch.testing.assert_close(aug.contrast(x, gen(), low=1.0, high=1.0), x)
     torch.testing.assert_close(aug.shift(x, gen(), max_fraction=0.0), x)
     torch.testing.assert_close(aug.affine(x, gen(), max_degrees=0.0, max_fraction=0.0), x)
+    assert torch.equal(aug.grayscale(x, gen(), p=0.0), x)
 
 
 def test_affine_is_the_rotation_and_the_shift_in_one_warp():
@@ -134,3 +135,22 @@ def test_batch_draws_differ_per_image():
     x = images(n=1).repeat(8, 1, 1, 1)
     out = aug.rotate(x, gen())
     assert len({tuple(np.round(o.flatten().numpy(), 5)) for o in out}) == 8
+
+
+def test_grayscale_turns_colour_images_into_their_luminance():
+    x = images(n=4, c=3)
+    grey = aug.grayscale(x, gen(), p=1.0)
+    luminance = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    for channel in range(3):
+        torch.testing.assert_close(grey[:, channel], luminance)
+    # single-channel images have nothing to lose; other channel counts take the mean
+    one = images(c=1)
+    assert torch.equal(aug.grayscale(one, gen(), p=1.0), one)
+    two = images(c=2)
+    torch.testing.assert_close(aug.grayscale(two, gen(), p=1.0)[:, 1], two.mean(dim=1))
+    # with p=0.5 some images are turned and the others left as they were
+    many = images(n=40, c=3)
+    out = aug.grayscale(many, gen(), p=0.5)
+    turned = (out[:, 0] == out[:, 1]).flatten(1).all(dim=1)
+    assert 0 < int(turned.sum()) < 40
+    assert torch.equal(out[~turned], many[~turned])
