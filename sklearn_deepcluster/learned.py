@@ -691,7 +691,8 @@ class LearnedClusterer(BaseEstimator):
         check_is_fitted(self, "net_")
         self._validate_params()
         if n_clusters is not None and not (
-                isinstance(n_clusters, Integral) and 1 <= n_clusters <= self.max_clusters):
+                isinstance(n_clusters, Integral) and not isinstance(n_clusters, bool)
+                and 1 <= n_clusters <= self.max_clusters):
             raise ValueError(f"n_clusters={n_clusters!r} is not an integer in "
                              f"[1, max_clusters={self.max_clusters}]: the network has a head "
                              "for each k up to max_clusters only.")

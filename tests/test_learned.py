@@ -260,7 +260,7 @@ def test_a_known_number_of_clusters_reads_the_head_of_that_k():
         assert not proba[:, k:].any()
         assert est.predict(x, n_clusters=k).max() < k
     np.testing.assert_array_equal(est.predict(x, n_clusters=np.int64(1)), 0)
-    for bad in (0, 4, 2.5, "2"):
+    for bad in (0, 4, 2.5, "2", True):
         with pytest.raises(ValueError, match="max_clusters=3"):
             est.predict(x, n_clusters=bad)
 
