@@ -24,7 +24,7 @@ import os
 import joblib
 import numpy as np
 
-from learned_image_sets import kmeans_on_pixels, test_sets
+from learned_image_sets import kmeans_on_pixels, predict_given_true_k, test_sets
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
 
@@ -57,8 +57,7 @@ def main(argv=None):
         saturation = float((X[member].max(axis=1) - X[member].min(axis=1)).mean())
         methods = {
             "learned": [estimator.predict(x) for x in X_sets],
-            "learned_true_k": [estimator.predict(x, n_clusters=len(np.unique(t)))
-                               for x, t in zip(X_sets, y_sets)],
+            "learned_true_k": predict_given_true_k(estimator, X_sets, y_sets),
             "kmeans_true_k_pixels": kmeans_on_pixels(X_sets, y_sets),
             "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
         }

@@ -16,9 +16,10 @@ Two protocols:
 300 test sets are sampled as in section V (k uniform, 2 examples per cluster
 at least). Each set is also clustered by the same network given the true k
 (row ``learned_true_k``, ``predict(x, n_clusters=k)``) and by KMeans on the
-raw pixels, given the true k. For MNIST, ``learned_on_training_digits`` scores the same network on
-300 sets of the training digits drawn from the test split (images unseen, classes
-seen), to separate generalisation across classes from learning the task. Example::
+raw pixels, given the true k. For MNIST, ``learned_on_training_digits`` scores
+the same network on 300 sets of the training digits drawn from the test split
+(images unseen, classes seen), to separate generalisation across classes from
+learning the task. Example::
 
     OMP_NUM_THREADS=1 python benchmarks/learned_image_sets.py --dataset mnist --max-iter 4000 \\
         --budget-minutes 35
@@ -71,6 +72,11 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
             class_members(torch.from_numpy(labels.astype(np.int64))), n_sets, set_size,
             max_clusters, 2)
     return X[index.numpy()], set_labels.numpy()
+
+
+def predict_given_true_k(estimator, X_sets, y_sets):
+    """The network's labels for each set, given that set's true number of clusters."""
+    return [estimator.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_sets, y_sets)]
 
 
 def kmeans_on_pixels(X_sets, y_sets):
@@ -197,7 +203,7 @@ def main(argv=None):
     if args.dataset == "coil100":
         split["validation_objects"] = est.validation_classes_.tolist()
     learned = [est.predict(x) for x in X_test]
-    given_k = [est.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_test, y_test)]
+    given_k = predict_given_true_k(est, X_test, y_test)
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
     if args.flip:
