@@ -77,6 +77,20 @@ def test_run_param_without_value_is_a_usage_error(tmp_path, capsys):
     assert not os.listdir(tmp_path)
 
 
+def test_run_table_names_the_lowest_loss_run_of_each_fit():
+    base = dict(estimator="ddc", dataset="digits", retention=None, n_samples=10,
+                params={"n_init": "3", "vote": "3"}, acc=0.5, nmi=0.5, ari=0.5,
+                fit_seconds=1.0, peak_memory_mb=1.0)
+    records = [dict(base, seed=0, run_loss=[2.0, 1.0, 3.0], run_acc=[0.1, 0.9, 0.3],
+                    run_nmi=[0.2, 0.8, 0.4]),
+               dict(base, seed=1, run_loss=[0.5, 1.0, 3.0], run_acc=[0.7, 0.2, 0.3],
+                    run_nmi=[0.6, 0.1, 0.4])]
+    table = run.markdown(records)
+    assert "the lowest-loss of the 3 runs, per seed: ACC 0.900 / 0.700 (0.800 ± 0.100)" in table
+    assert "NMI 0.700 ± 0.100" in table
+    assert "lowest-loss" not in run.markdown([dict(base, seed=0)])
+
+
 def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):
     make_point_sets = learned_point_sets.make_point_sets
 
