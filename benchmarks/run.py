@@ -214,7 +214,7 @@ def markdown(records):
                      f"| {np.mean([r['fit_seconds'] for r in rs]):.1f} "
                      f"| {max(r['peak_memory_mb'] for r in rs):.0f} |")
     notes = [lowest_loss_note(params, rs) for (_, _, _, _, params), rs in groups.items()
-             if all("run_loss" in r for r in rs)]
+             if all(len(r.get("run_loss", ())) > 1 for r in rs)]
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 

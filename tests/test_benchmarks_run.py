@@ -88,7 +88,8 @@ def test_run_table_names_the_lowest_loss_run_of_each_fit():
     table = run.markdown(records)
     assert "the lowest-loss of the 3 runs, per seed: ACC 0.900 / 0.700 (0.800 ± 0.100)" in table
     assert "NMI 0.700 ± 0.100" in table
-    assert "lowest-loss" not in run.markdown([dict(base, seed=0)])
+    single = dict(base, seed=0, run_loss=[1.0], run_acc=[0.5], run_nmi=[0.5])
+    assert "lowest-loss" not in run.markdown([single, dict(base, seed=1)])
 
 
 def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):

@@ -328,7 +328,7 @@ def test_default_learning_rate_follows_the_architecture(blobs):
     mlp = tiny_ddc(n_clusters=3, lr=None, max_epochs=1).fit(X)
     assert mlp.net_.lr == 1e-5
     conv = tiny_ddc(n_clusters=3, lr=None, max_epochs=1).fit(X.reshape(-1, 2, 2))
-    assert conv.net_.lr == 1e-3
+    assert conv.net_.lr == 1e-2
 
 
 def test_wrong_number_of_features_at_predict(blobs):
