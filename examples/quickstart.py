@@ -3,7 +3,9 @@
 Run with ``make demo`` (or ``python examples/quickstart.py``). Needs no download;
 prints ACC, NMI, ARI and fit seconds for each estimator. The pixels go in as flat
 features after MinMaxScaler, so ``architecture="auto"`` picks the fully connected
-networks; ``image_shape=(1, 8, 8)`` would select the convolutional ones.
+networks, except for DDC, which is given ``image_shape=(1, 8, 8)``: the paper
+trains its convolutional network on images (the fully connected one, with its
+learning rate of 1e-5, needs far more than 100 epochs on 1,797 samples).
 """
 
 import argparse
@@ -22,8 +24,8 @@ argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
 
 X, y = load_digits(return_X_y=True)
 estimators = {"KMeans": KMeans(n_clusters=10, n_init=20, random_state=0)}
-for estimator in (DECClustering, DDCClustering):
-    estimators[estimator.__name__] = estimator(n_clusters=10, random_state=0)
+estimators["DECClustering"] = DECClustering(n_clusters=10, random_state=0)
+estimators["DDCClustering"] = DDCClustering(n_clusters=10, image_shape=(1, 8, 8), random_state=0)
 # 20 of at most 100 joint epochs keep the demo under 3 minutes on 2 CPU cores.
 estimators["TripletDECClustering"] = TripletDECClustering(n_clusters=10, max_epochs=20,
                                                           random_state=0)
