@@ -185,14 +185,16 @@ class DDCClustering(BaseDeepClustering):
     three) and on digits (two of three), where 1e-2 chose the better run on
     every seed, and above it on all 70,000 images, where 1e-2 chose the
     worse run: comparing ``loss_`` across learning rates is a guide, not a
-    rule. The hidden layer is Linear -> BatchNorm -> ReLU; the authors' later code orders it
-    Linear -> ReLU -> BatchNorm, which gave the same mean ACC on those test
-    images (0.681 over 29 CPU runs against 0.687 over 15; 0.700 against
-    0.714 over 32 GPU runs each;
+    rule.
+
+    The hidden layer is Linear -> BatchNorm -> ReLU; the authors' later code
+    orders it Linear -> ReLU -> BatchNorm, which gave the same mean ACC on
+    the MNIST test images with lr 1e-3 (0.681 over 29 CPU runs against
+    0.687 over 15; 0.700 against 0.714 over 32 GPU runs each;
     ``benchmarks/results/ddc_hidden_order_mnist-test.txt``, ``..._cuda.txt``).
 
-    Deviations from the paper (the comparisons in the first two items were
-    measured with the paper's learning rate, 1e-3):
+    Deviations from the paper (the comparisons in the items before the one
+    on the learning rate were measured with the paper's 1e-3):
 
     - triu(A A^T) is the *mean* of the n(n-1)/2 inner products of a batch,
       not their sum, as in the authors' later code (Trosten et al.'s
