@@ -184,9 +184,9 @@ class DDCClustering(BaseDeepClustering):
     (``benchmarks/results/ddc_mnist_vote20.md``). The lowest of 20 losses
     with 1e-2 was below that with 1e-3 on the test images (three seeds of
     three) and on digits (two of three), where 1e-2 chose the better run on
-    every seed, and above it on all 70,000 images (two seeds), where 1e-2
-    chose the worse run: comparing ``loss_`` across learning rates is a
-    guide, not a rule.
+    every seed, and above it on all 70,000 images (three seeds of three),
+    where 1e-2 chose the worse run on every seed: comparing ``loss_``
+    across learning rates is a guide, not a rule.
 
     The hidden layer is Linear -> BatchNorm -> ReLU; the authors' later code
     orders it Linear -> ReLU -> BatchNorm, which gave the same mean ACC on
@@ -237,10 +237,11 @@ class DDCClustering(BaseDeepClustering):
       ``ddc_mnist-test_vote20_lr1e-2.md``, ``ddc_usps_lr.md``,
       ``ddc_coil20_lr.md``; one setting at a time on digits, 2e-3 to 3e-2:
       ``ddc_digits_sensitivity.txt``). On all 70,000 MNIST images (10
-      epochs, 20 runs, seeds 0-1) the runs ended at higher losses, which
-      ranked them poorly: the run chosen by loss 0.711 / 0.864 against
-      0.871 / 0.877 with 1e-3, while DDC-VOTE gave 0.857 / 0.904 against
-      0.862 / 0.877 and the runs' mean 0.690 / 0.745 against 0.710 / 0.712
+      epochs, 20 runs, seeds 0-2) the runs ended at higher losses, which
+      ranked them poorly: the run chosen by loss 0.711 / 0.864 / 0.869
+      against 0.871 / 0.877 / 0.878 with 1e-3, while DDC-VOTE gave 0.857 /
+      0.904 / 0.870 (0.877) against 0.862 / 0.877 / 0.858 (0.866) and the
+      runs' mean 0.690 / 0.745 / 0.744 against 0.710 / 0.712 / 0.735
       (``ddc_mnist_vote20_lr1e-2.md``).
     - The fully connected network keeps the paper's 1e-5: with 1e-3 it also
       reaches low losses on wrong partitions of the circles of Fig. 3, so
