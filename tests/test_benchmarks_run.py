@@ -16,6 +16,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
                           "benchmarks")
 sys.path.insert(0, BENCHMARKS)
 
+import ddc_vote_size  # noqa: E402
 import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
 import learned_image_sets  # noqa: E402
@@ -156,6 +157,20 @@ def test_learned_errors_breakdown_by_true_k_and_by_count():
                         "| all | 3 | 0.250 | 0.448 | 0.67 | 0.67 |"]
     # MR 0.75 in all: 0.25 from the sets whose k is right, 0.5 from the one whose k is wrong
     assert by_count[2:] == ["| right | 2 | 0.125 | 0.33 |", "| wrong | 1 | 0.500 | 0.67 |"]
+
+
+def test_ddc_vote_size_gives_the_labels_of_ddc_vote():
+    """The script's majority of the k lowest-loss runs is what ``vote=k`` returns."""
+    from sklearn.datasets import make_blobs
+
+    from sklearn_deepcluster import DDCClustering
+
+    X, _ = make_blobs(60, n_features=4, centers=3, random_state=0)
+    params = dict(n_clusters=3, n_init=4, max_epochs=2, batch_size=20, random_state=0)
+    runs = DDCClustering(**params).fit(X)
+    votes = ddc_vote_size.votes_by_size(runs, [1, 3])
+    np.testing.assert_array_equal(votes[1], runs.labels_)
+    np.testing.assert_array_equal(votes[3], DDCClustering(vote=3, **params).fit(X).labels_)
 
 
 @pytest.fixture(scope="module")
