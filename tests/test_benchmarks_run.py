@@ -16,6 +16,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
                           "benchmarks")
 sys.path.insert(0, BENCHMARKS)
 
+import ddc_batch_augmentation  # noqa: E402
 import ddc_vote_size  # noqa: E402
 import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
@@ -171,6 +172,27 @@ def test_ddc_vote_size_gives_the_labels_of_ddc_vote():
     votes = ddc_vote_size.votes_by_size(runs, [1, 3])
     np.testing.assert_array_equal(votes[1], runs.labels_)
     np.testing.assert_array_equal(votes[3], DDCClustering(vote=3, **params).fit(X).labels_)
+
+
+def test_ddc_batch_augmentation_augments_training_batches_only():
+    """AugmentedLeNet changes what the body sees in training mode, not in eval mode."""
+    import torch
+
+    from sklearn_deepcluster import DDCClustering
+
+    module = ddc_batch_augmentation.augmented_lenet((1, 12, 12), ["affine"])(144, 8)
+    x = torch.rand(6, 144)
+    module.eval()
+    torch.testing.assert_close(module(x), module.body(x))
+    module.train()
+    body_alone = module.body(x)
+    assert not torch.allclose(module(x), body_alone)
+
+    X = np.random.RandomState(0).rand(40, 144).astype(np.float32)
+    params = dict(n_clusters=2, max_epochs=2, batch_size=20, random_state=0,
+                  architecture=ddc_batch_augmentation.augmented_lenet((1, 12, 12), ["affine"]))
+    np.testing.assert_array_equal(DDCClustering(**params).fit(X).labels_,
+                                  DDCClustering(**params).fit(X).labels_)
 
 
 @pytest.fixture(scope="module")
