@@ -132,10 +132,10 @@ class DDCClustering(BaseDeepClustering):
     n_init : int, default=1
         Independent runs; the one with the lowest final loss is kept (the
         paper: 20). One run depends much on its seed: on digits, with the
-        defaults, seeds 0-7 gave ACC 0.765 to 0.933, and the lowest loss
-        among 20 runs 0.891 ± 0.020 (seeds 0-2;
+        defaults, seeds 0-7 gave ACC 0.765 to 0.933 (mean 0.853), and the
+        lowest loss among 20 runs 0.877 ± 0.052 (0.769 to 0.933;
         ``benchmarks/results/ddc_digits_sensitivity.txt``,
-        ``ddc-vote_digits_lr1e-2.md``).
+        ``ddc-vote_digits_lr1e-2*.md``).
     n_jobs : int, default=None
         Runs in parallel through joblib. On one GPU the runs share the
         device, so this gains little there (four workers ran four runs 1.3x
