@@ -92,7 +92,9 @@ def main(dataset, seeds, params, names):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="mnist-test")
+    # one-channel images only: main() views every sample as (1, H, W)
+    parser.add_argument("--dataset", default="mnist-test",
+                        choices=["digits", "mnist", "mnist-test", "usps"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--params", type=json.loads, default={},
                         help="JSON dict of DDCClustering parameters, e.g. '{\"max_epochs\": 10}'")
