@@ -20,9 +20,10 @@ AUGMENTATIONS = ("rotate", "scale", "erase", "flip", "brightness", "contrast")
 
 #: Every name :func:`augment` accepts: paper 002's, ``"shift"`` (random
 #: translations), ``"affine"`` (rotation and translation in one resampling,
-#: DEC-DA's augmentation; Guo et al., 2018) and ``"grayscale"`` (colour
-#: images turned grey at random).
-ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift", "affine", "grayscale")
+#: DEC-DA's augmentation; Guo et al., 2018), ``"grayscale"`` (colour
+#: images turned grey at random) and ``"distort"`` (the random grid
+#: distortion of paper 003's COIL-100 experiment, §VI-C).
+ALL_AUGMENTATIONS = (*AUGMENTATIONS, "shift", "affine", "grayscale", "distort")
 
 #: Luminance weights of R, G and B (ITU-R BT.601, as torchvision's ``Grayscale``).
 LUMINANCE_WEIGHTS = (0.299, 0.587, 0.114)
@@ -178,9 +179,33 @@ def grayscale(images, generator, p=0.2):
     return torch.where(apply[:, None, None, None], grey, images)
 
 
+def distort(images, generator, grid=4, max_fraction=1 / 16):
+    """Random grid distortion: move the inner vertices of a ``grid`` x ``grid`` mesh.
+
+    Each inner vertex of a regular mesh of ``grid`` x ``grid`` cells moves
+    by horizontal and vertical offsets drawn independently from
+    U(-max_fraction, max_fraction) times the image's width and height; the
+    border vertices stay, and every pixel moves by the bilinear interpolation
+    of its cell's vertex offsets. This is the Augmentor library's
+    ``random_distortion`` that paper 003 applies to COIL-100 (§VI-C: grid
+    4 x 4, magnitude 8 pixels on 128 x 128 images, hence the default 1/16;
+    Augmentor warps each cell by a quadrilateral mesh transform, which this
+    bilinear field follows, and draws whole-pixel offsets).
+    """
+    n, _, h, w = images.shape
+    offsets = _uniform(n * 2 * (grid - 1) ** 2, -max_fraction, max_fraction, generator, images)
+    inner = offsets.reshape(n, 2, grid - 1, grid - 1) * 2  # in normalised coordinates
+    vertices = F.pad(inner, (1, 1, 1, 1))  # the border vertices do not move
+    field = F.interpolate(vertices, size=(h, w), mode="bilinear", align_corners=True)
+    identity = torch.eye(2, 3, dtype=images.dtype, device=images.device).expand(n, 2, 3)
+    base = F.affine_grid(identity, list(images.shape), align_corners=False)
+    return F.grid_sample(images, base + field.permute(0, 2, 3, 1), mode="bilinear",
+                         padding_mode="border", align_corners=False)
+
+
 _FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
               "brightness": brightness, "contrast": contrast, "shift": shift,
-              "affine": affine, "grayscale": grayscale}
+              "affine": affine, "grayscale": grayscale, "distort": distort}
 
 
 def check_augmentations(names, parameter="augmentations"):

@@ -58,6 +58,7 @@ def test_neutral_parameters_are_the_identity():
     torch.testing.assert_close(aug.contrast(x, gen(), low=1.0, high=1.0), x)
     torch.testing.assert_close(aug.shift(x, gen(), max_fraction=0.0), x)
     torch.testing.assert_close(aug.affine(x, gen(), max_degrees=0.0, max_fraction=0.0), x)
+    torch.testing.assert_close(aug.distort(x, gen(), max_fraction=0.0), x)
     assert torch.equal(aug.grayscale(x, gen(), p=0.0), x)
 
 
@@ -154,3 +155,26 @@ def test_grayscale_turns_colour_images_into_their_luminance():
     turned = (out[:, 0] == out[:, 1]).flatten(1).all(dim=1)
     assert 0 < int(turned.sum()) < 40
     assert torch.equal(out[~turned], many[~turned])
+
+
+def test_distort_moves_inner_vertices_within_the_fraction_and_keeps_the_border():
+    x = images(n=8, c=3, h=32, w=32)
+    out = aug.distort(x, gen(), grid=4, max_fraction=1 / 16)
+    # the border vertices stay, so the outermost rows and columns are unchanged
+    torch.testing.assert_close(out[..., 0, :], x[..., 0, :])
+    torch.testing.assert_close(out[..., -1, :], x[..., -1, :])
+    torch.testing.assert_close(out[..., :, 0], x[..., :, 0])
+    torch.testing.assert_close(out[..., :, -1], x[..., :, -1])
+    assert not torch.allclose(out[..., 1:-1, 1:-1], x[..., 1:-1, 1:-1])
+    # grid=2 has one inner vertex, the centre: a dot there moves with it, by at
+    # most max_fraction of the size in each direction
+    dot = torch.zeros(20, 1, 41, 41)
+    dot[:, 0, 20, 20] = 1.0
+    moved = aug.distort(dot, gen(), grid=2, max_fraction=0.1)
+    rows = torch.arange(41.0)[:, None]
+    mass = moved[:, 0].sum(dim=(1, 2))
+    centre_row = (moved[:, 0] * rows).sum(dim=(1, 2)) / mass
+    centre_col = (moved[:, 0] * rows.T).sum(dim=(1, 2)) / mass
+    assert torch.all((centre_row - 20).abs() <= 0.1 * 41 + 0.5)
+    assert torch.all((centre_col - 20).abs() <= 0.1 * 41 + 0.5)
+    assert (centre_row - 20).abs().max() > 1 and (centre_col - 20).abs().max() > 1
