@@ -173,6 +173,9 @@ def main(argv=None):
         test = np.isin(y, objects[90:])
         split = {"test_objects": sorted(objects[90:].tolist())}
         validation_fraction = 1 / 9
+    # flat examples for the fully connected embedding; their image shape is
+    # still needed to augment them
+    image_shape = X.shape[1:] if embedding == "mlp" and args.augmentations else None
     if embedding == "mlp":
         X = X.reshape(len(X), -1)
     X_test, y_test = test_sets(X[test], y[test], 300, args.set_size, max_clusters,
@@ -188,7 +191,8 @@ def main(argv=None):
     if args.decay_fraction is not None:
         callbacks.append(final_decay_scheduler(args.max_iter, args.decay_fraction))
     est = LearnedClusterer(max_clusters=max_clusters, set_size=args.set_size,
-                           embedding=embedding, n_layers=args.n_layers,
+                           embedding=embedding, image_shape=image_shape,
+                           n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
                            optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
