@@ -173,9 +173,9 @@ def main(argv=None):
         test = np.isin(y, objects[90:])
         split = {"test_objects": sorted(objects[90:].tolist())}
         validation_fraction = 1 / 9
-    # flat examples for the fully connected embedding; their image shape is
-    # still needed to augment them
-    image_shape = X.shape[1:] if embedding == "mlp" and args.augmentations else None
+    # flat examples for the fully connected embedding, with their image shape
+    # (which augmenting them needs)
+    image_shape = X.shape[1:] if embedding == "mlp" else None
     if embedding == "mlp":
         X = X.reshape(len(X), -1)
     X_test, y_test = test_sets(X[test], y[test], 300, args.set_size, max_clusters,

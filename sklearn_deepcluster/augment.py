@@ -42,11 +42,19 @@ def _image_range(images):
     return flat.min(dim=1).values.reshape(shape), flat.max(dim=1).values.reshape(shape)
 
 
-def _warp(images, theta):
-    """Resample ``images`` through the affine maps ``theta`` (n, 2, 3) of normalised coordinates."""
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+def _sample(images, grid):
+    """Read ``images`` at ``grid`` (n, H, W, 2), normalised (x, y) coordinates.
+
+    Bilinear with border padding: every output value is a convex combination
+    of input pixels, so each image keeps its value range.
+    """
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border",
                          align_corners=False)
+
+
+def _warp(images, theta):
+    """Resample ``images`` through the affine maps ``theta`` (n, 2, 3) of normalised coordinates."""
+    return _sample(images, F.affine_grid(theta, list(images.shape), align_corners=False))
 
 
 def _random_angles(images, generator, max_degrees):
@@ -199,8 +207,7 @@ def distort(images, generator, grid=4, max_fraction=1 / 16):
     field = F.interpolate(vertices, size=(h, w), mode="bilinear", align_corners=True)
     identity = torch.eye(2, 3, dtype=images.dtype, device=images.device).expand(n, 2, 3)
     base = F.affine_grid(identity, list(images.shape), align_corners=False)
-    return F.grid_sample(images, base + field.permute(0, 2, 3, 1), mode="bilinear",
-                         padding_mode="border", align_corners=False)
+    return _sample(images, base + field.permute(0, 2, 3, 1))
 
 
 _FUNCTIONS = {"rotate": rotate, "scale": scale, "erase": erase, "flip": flip,
