@@ -5,8 +5,9 @@ Two protocols:
 - ``--dataset mnist``: digits as classes. Training on the digits
   ``--train-classes`` of the MNIST training split, testing on sets of the
   other digits drawn from the MNIST test split (k up to ``--max-clusters``).
-  With 7 training digits there are too few classes to hold some out, so the
-  network trains for ``--max-iter`` iterations without early stopping.
+  By default the network trains for ``--max-iter`` iterations without early
+  stopping; ``--validation-fraction 0.15`` holds one of 7 training digits out
+  and keeps the weights of the best validation loss on sets of it.
 - ``--dataset coil100``: section VI-C. An 80/10/10 split of the 100 objects
   (seeded); ``fit`` gets the 90 training + validation objects with
   ``validation_fraction=1/9``, so early stopping watches 10 held-out objects;
@@ -58,8 +59,8 @@ from sklearn_deepcluster.set_transforms import flip_images
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import (RESULTS, TimeBudget, add_decay_fraction,  # noqa: E402
-                                decay_note, final_decay_scheduler, score_orderings, scores,
-                                set_order_note, write_table)
+                                best_iteration, decay_note, final_decay_scheduler,
+                                score_orderings, scores, set_order_note, write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -91,7 +92,17 @@ def image_set_budget(record):
     return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
-            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{seed_note(record)}")
+            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{seed_note(record)}"
+            f"{held_out_digits_note(record)}")
+
+
+def held_out_digits_note(record):
+    """For MNIST with early stopping, the held-out digits and the iteration kept."""
+    digits = record["split"].get("validation_digits")
+    if not digits:
+        return ""
+    return (f", early stopping on digit {', '.join(map(str, digits))} "
+            f"(best at {record['train']['best_iter']} it)")
 
 
 def seed_note(record):
@@ -143,6 +154,10 @@ def main(argv=None):
                         help="coil100: also score the network predicting with "
                              "set_transforms=[flip_images] (each set and its mirror image; "
                              "row learned_flip)")
+    parser.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                        help="LearnedClusterer's validation_fraction: the share of the training "
+                             "classes held out for early stopping; default 0 for mnist, "
+                             "1/9 for coil100 (its 10 validation objects)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
@@ -155,6 +170,9 @@ def main(argv=None):
         parser.error("--flip is for coil100: a mirrored digit is not the same digit")
 
     X, y = load(args.dataset, 0)
+    default_validation = 0.0 if args.dataset == "mnist" else 1 / 9
+    validation_fraction = (default_validation if args.validation_fraction is None
+                           else args.validation_fraction)
     if args.dataset == "mnist":
         max_clusters = args.max_clusters or 3
         embedding = args.embedding or "mlp"
@@ -164,7 +182,6 @@ def main(argv=None):
         test[:60000] = False
         split = {"train_digits": args.train_classes,
                  "test_digits": sorted(set(range(10)) - set(args.train_classes))}
-        validation_fraction = 0.0
     else:
         max_clusters = args.max_clusters or 5
         embedding = args.embedding or "conv"
@@ -172,7 +189,6 @@ def main(argv=None):
         train = np.isin(y, objects[:90])
         test = np.isin(y, objects[90:])
         split = {"test_objects": sorted(objects[90:].tolist())}
-        validation_fraction = 1 / 9
     # flat examples for the fully connected embedding, with their image shape
     # (which augmenting them needs)
     image_shape = X.shape[1:] if embedding == "mlp" else None
@@ -204,8 +220,11 @@ def main(argv=None):
     fit_cpu_seconds = time.process_time() - cpu_start
     if args.save_model:
         joblib.dump(est, args.save_model)
-    if args.dataset == "coil100":
-        split["validation_objects"] = est.validation_classes_.tolist()
+    if est.validation_classes_ is not None:
+        held_out = "validation_objects" if args.dataset == "coil100" else "validation_digits"
+        split[held_out] = est.validation_classes_.tolist()
+    early_stopping = ({"best_iter": best_iteration(est)}
+                      if est.validation_classes_ is not None else {})
     learned = [est.predict(x) for x in X_test]
     given_k = predict_given_true_k(est, X_test, y_test)
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
@@ -221,7 +240,9 @@ def main(argv=None):
         "set_size": args.set_size, "max_clusters": max_clusters, "seed": args.seed,
         "train": {"embedding": embedding, "n_layers": args.n_layers,
                   "hidden_size": args.hidden_size, "sets_per_batch": args.sets_per_batch,
-                  "max_iter": args.max_iter, "n_iter": est.n_iter_, "optimizer": "adam",
+                  "max_iter": args.max_iter, "n_iter": est.n_iter_,
+                  **early_stopping,
+                  "optimizer": "adam",
                   "lr": args.lr, "validation_fraction": validation_fraction,
                   "set_order": args.set_order, "decay_fraction": args.decay_fraction,
                   "augmentations": args.augmentations,

@@ -71,6 +71,13 @@ class TimeBudget(Callback):
             raise KeyboardInterrupt
 
 
+def best_iteration(est):
+    """Iterations run up to the epoch of the lowest validation loss (the weights kept)."""
+    best_epoch = int(np.argmin([row["valid_loss"] for row in est.history_])) + 1
+    # validation_interval iterations per epoch, or max_iter when that is fewer
+    return best_epoch * (est.n_iter_ // len(est.history_))
+
+
 def final_decay(iteration, max_iter, fraction):
     """Learning-rate factor: 1, then linearly to 0 over the last ``fraction`` of ``max_iter``."""
     decay_start = (1 - fraction) * max_iter
@@ -280,15 +287,12 @@ def main(argv=None):
     eps, min_samples = tune_dbscan(X_tune, y_tune)
     dbscan = [DBSCAN(eps=eps, min_samples=min_samples).fit_predict(x) for x in X_test]
 
-    best_epoch = int(np.argmin([row["valid_loss"] for row in est.history_])) + 1
-    # validation_interval iterations per epoch, or max_iter when that is fewer
-    iterations_per_epoch = est.n_iter_ // len(est.history_)
     record = {
         "benchmark": "learned_point_sets", "n_test_sets": len(X_test), "n_points": 72,
         "max_clusters": 5, "seed": args.seed,
         "train": {"n_layers": args.n_layers, "hidden_size": args.hidden_size,
                   "sets_per_batch": args.sets_per_batch, "max_iter": args.max_iter,
-                  "n_iter": est.n_iter_, "best_iter": best_epoch * iterations_per_epoch,
+                  "n_iter": est.n_iter_, "best_iter": best_iteration(est),
                   "n_train_sets": args.n_train_sets, "optimizer": args.optimizer,
                   "lr": args.lr, "cosine": args.cosine,
                   "decay_fraction": args.decay_fraction, "set_order": args.set_order,
