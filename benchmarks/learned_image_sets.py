@@ -101,8 +101,8 @@ def held_out_digits_note(record):
     digits = record["split"].get("validation_digits")
     if not digits:
         return ""
-    return (f", early stopping on digit {', '.join(map(str, digits))} "
-            f"(best at {record['train']['best_iter']} it)")
+    return (f", early stopping on digit{'s' if len(digits) > 1 else ''} "
+            f"{', '.join(map(str, digits))} (best at {record['train']['best_iter']} it)")
 
 
 def seed_note(record):
@@ -220,11 +220,11 @@ def main(argv=None):
     fit_cpu_seconds = time.process_time() - cpu_start
     if args.save_model:
         joblib.dump(est, args.save_model)
+    early_stopping = {}
     if est.validation_classes_ is not None:
         held_out = "validation_objects" if args.dataset == "coil100" else "validation_digits"
         split[held_out] = est.validation_classes_.tolist()
-    early_stopping = ({"best_iter": best_iteration(est)}
-                      if est.validation_classes_ is not None else {})
+        early_stopping = {"best_iter": best_iteration(est)}
     learned = [est.predict(x) for x in X_test]
     given_k = predict_given_true_k(est, X_test, y_test)
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in

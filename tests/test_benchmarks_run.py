@@ -297,6 +297,24 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
                               "kmeans_true_k_grey"}
 
 
+def test_learned_image_sets_mnist_early_stopping_on_a_held_out_digit(tmp_path, monkeypatch):
+    """--validation-fraction holds a training digit out; the record names it and best_iter."""
+    rng = np.random.RandomState(0)
+    fake_mnist = rng.rand(70000, 1, 4, 4).astype(np.float32), np.tile(np.arange(10), 7000)
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_mnist)
+    out = tmp_path / "mnist.json"
+    learned_image_sets.main([
+        "--dataset", "mnist", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+        "--max-iter", "4", "--validation-fraction", "0.15", "--out", str(out)])
+    record, = json.load(open(out))
+    digits = record["split"]["validation_digits"]
+    assert len(digits) == 1 and digits[0] in record["split"]["train_digits"]
+    assert record["train"]["validation_fraction"] == 0.15
+    assert record["train"]["best_iter"] == 4  # one validation after the 4 iterations
+    table = open(tmp_path / "mnist.md").read()
+    assert f"early stopping on digit {digits[0]} (best at 4 it)" in table
+
+
 def test_learned_image_sets_flip_is_for_coil100_only(tmp_path, capsys):
     with pytest.raises(SystemExit):
         learned_image_sets.main(["--dataset", "mnist", "--flip", "--out", str(tmp_path / "m.json")])
