@@ -315,9 +315,10 @@ class LearnedClusterer(BaseEstimator):
     reached a higher validation loss than 4 x 128 with 64
     (``benchmarks/results/learned_validation_curve.txt``). On COIL-100 sets
     (n = 20, 16 sets per batch, 8,000 iterations, the paper's augmentation)
-    the paper's 14 x 288 cost 1.25 to 1.5 times the CPU time of 4 x 128 and
-    did better on both object splits tried: NMI 0.664 / 0.839 against
-    0.652 / 0.736 (``benchmarks/results/learned_coil100.md``).
+    the paper's 14 x 288 cost about 1.4 times the CPU time of 4 x 128;
+    over four object splits it gave NMI 0.797, MR 0.158
+    against 0.778 / 0.180, the paper 0.867 / 0.116
+    (``benchmarks/results/learned_coil100.md``).
 
     Deviations from the paper:
 
