@@ -10,7 +10,10 @@ gives each group's mean colour saturation (per pixel, the largest channel
 minus the smallest, on the [0, 1] scale): the training objects were trained on,
 the validation objects only chose the early-stopping point, the test objects
 were never used. How far apart the two held-out groups are shows how much a
-single split of 10 objects says::
+single split of 10 objects says. ``--flip`` also scores the network with
+``set_transforms=[flip_images]`` (each set and its mirror image, the outputs
+averaged; row ``learned_flip``), a test-time use of the left-right flip that
+paper 003 trains with::
 
     python benchmarks/learned_image_sets.py --dataset coil100 ... --save-model /tmp/coil.joblib
     OMP_NUM_THREADS=2 python benchmarks/learned_coil100_objects.py --model /tmp/coil.joblib
@@ -27,6 +30,7 @@ import numpy as np
 from learned_image_sets import kmeans_on_pixels, predict_given_true_k, test_sets
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
+from sklearn_deepcluster.set_transforms import flip_images
 
 
 def object_groups(validation_objects, seed):
@@ -43,6 +47,8 @@ def main(argv=None):
                         help="the --seed of learned_image_sets.py (its split and test sets)")
     parser.add_argument("--note", default="", help="what the model is, for the table")
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_coil100_objects.txt"))
+    parser.add_argument("--flip", action="store_true",
+                        help="also predict with set_transforms=[flip_images] (row learned_flip)")
     args = parser.parse_args(argv)
 
     estimator = joblib.load(args.model)
@@ -61,6 +67,10 @@ def main(argv=None):
             "kmeans_true_k_pixels": kmeans_on_pixels(X_sets, y_sets),
             "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
         }
+        if args.flip:
+            estimator.set_params(set_transforms=[flip_images])
+            methods["learned_flip"] = [estimator.predict(x) for x in X_sets]
+            estimator.set_params(set_transforms=None)
         for method, labels in methods.items():
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "

@@ -296,6 +296,12 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     assert set(test_rows) == {"learned", "learned_true_k", "kmeans_true_k_pixels",
                               "kmeans_true_k_grey"}
 
+    # --flip adds the mirrored reading, the same as the training script's on the test sets
+    learned_coil100_objects.main(["--model", str(model), "--out", str(text), "--flip"])
+    rows = [line for line in open(text) if line.startswith("| test")]
+    flipped = [row.split(" | ")[3:5] for row in rows if row.split(" | ")[2] == "learned_flip"]
+    assert flipped == [[f"{record['learned_flip'][m]:.3f}" for m in ("mr", "nmi")]]
+
 
 def test_learned_image_sets_mnist_early_stopping_on_a_held_out_digit(tmp_path, monkeypatch):
     """--validation-fraction holds a training digit out; the record names it and best_iter."""
