@@ -7,7 +7,10 @@ this fits ``DDCClustering(n_init=20)`` once (extra parameters as JSON, e.g.
 (each run aligned to the lowest-loss run by the Hungarian method, as
 ``vote=k`` does). ``k = 1`` is the run chosen by loss and ``k = 3`` the
 paper's DDC-VOTE. Prints one line per seed and k, then the means over the
-seeds. Output of the committed runs: ``benchmarks/results/ddc_vote_size.txt``::
+seeds. ``--cosine-lr`` anneals Adam's learning rate to 0 over ``max_epochs``
+with skorch's ``LRScheduler(policy="CosineAnnealingLR")`` (not in the paper)
+and each seed's line also gives the correlation of the runs' losses with
+their ACC. Output of the committed runs: ``benchmarks/results/ddc_vote_size.txt``::
 
     OMP_NUM_THREADS=1 python benchmarks/ddc_vote_size.py --dataset digits
 """
@@ -17,6 +20,7 @@ import json
 import time
 
 import numpy as np
+from skorch.callbacks import LRScheduler
 from sklearn.metrics import normalized_mutual_info_score
 
 from run import load
@@ -32,14 +36,29 @@ def votes_by_size(estimator, sizes):
     return {k: vote(runs[:k], n_clusters=estimator.n_clusters) for k in sizes}
 
 
-def main(dataset, seeds, sizes, params):
+def cosine_lr(max_epochs):
+    """Adam's learning rate annealed to 0 over ``max_epochs`` (one step per epoch)."""
+    return LRScheduler(policy="CosineAnnealingLR", T_max=max_epochs)
+
+
+def main(dataset, seeds, sizes, params, cosine=False):
     X, y = load(dataset, 0)
     n_clusters = len(np.unique(y))
     scores = {k: [] for k in sizes}
+    fit_params = dict(params)
+    if cosine:
+        max_epochs = params.get("max_epochs", DDCClustering().max_epochs)
+        fit_params["callbacks"] = [cosine_lr(max_epochs)]
+        params = {**params, "lr schedule": "cosine"}
     for seed in seeds:
         start = time.time()
-        est = DDCClustering(n_clusters, n_init=20, random_state=seed, **params).fit(X)
+        est = DDCClustering(n_clusters, n_init=20, random_state=seed, **fit_params).fit(X)
         seconds = time.time() - start
+        if cosine:
+            run_accs = [clustering_accuracy(y, labels) for labels in est.run_labels_]
+            print(f"{dataset} seed {seed} cosine lr: runs' mean ACC {np.mean(run_accs):.3f}, "
+                  f"correlation of loss and ACC {np.corrcoef(est.run_losses_, run_accs)[0, 1]:.2f}",
+                  flush=True)
         for k, labels in votes_by_size(est, sizes).items():
             acc = clustering_accuracy(y, labels)
             nmi = normalized_mutual_info_score(y, labels)
@@ -58,6 +77,8 @@ if __name__ == "__main__":
     parser.add_argument("--dataset", default="digits", choices=["digits", "mnist-test"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--votes", type=int, nargs="+", default=[1, 3, 5, 10, 20])
+    parser.add_argument("--cosine-lr", action="store_true",
+                        help="anneal the learning rate to 0 over max_epochs (cosine)")
     parser.add_argument("params", nargs="?", type=json.loads, default={})
     args = parser.parse_args()
-    main(args.dataset, args.seeds, args.votes, args.params)
+    main(args.dataset, args.seeds, args.votes, args.params, args.cosine_lr)

@@ -174,6 +174,20 @@ def test_ddc_vote_size_gives_the_labels_of_ddc_vote():
     np.testing.assert_array_equal(votes[3], DDCClustering(vote=3, **params).fit(X).labels_)
 
 
+def test_ddc_vote_size_cosine_lr_anneals_every_run():
+    """--cosine-lr's callback starts each run at the default rate and lowers it every epoch."""
+    from sklearn.datasets import make_blobs
+
+    from sklearn_deepcluster import DDCClustering
+
+    X, _ = make_blobs(60, n_features=4, centers=3, random_state=0)
+    est = DDCClustering(3, lr=1e-2, max_epochs=4, batch_size=20, n_init=2, vote=2,
+                        random_state=0, callbacks=[ddc_vote_size.cosine_lr(4)]).fit(X)
+    for net in est.vote_nets_:
+        rates = net.history[:, "event_lr"]
+        assert rates[0] == 1e-2 and np.all(np.diff(rates) < 0)
+
+
 def test_ddc_batch_augmentation_augments_training_batches_only():
     """AugmentedLeNet changes what the body sees in training mode, not in eval mode."""
     import torch
