@@ -27,10 +27,9 @@ import os
 import joblib
 import numpy as np
 
-from learned_image_sets import kmeans_on_pixels, predict_given_true_k, test_sets
+from learned_image_sets import kmeans_on_pixels, predict_given_true_k, predict_mirrored, test_sets
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
-from sklearn_deepcluster.set_transforms import flip_images
 
 
 def object_groups(validation_objects, seed):
@@ -68,9 +67,7 @@ def main(argv=None):
             "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
         }
         if args.flip:
-            estimator.set_params(set_transforms=[flip_images])
-            methods["learned_flip"] = [estimator.predict(x) for x in X_sets]
-            estimator.set_params(set_transforms=None)
+            methods["learned_flip"] = predict_mirrored(estimator, X_sets)
         for method, labels in methods.items():
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "

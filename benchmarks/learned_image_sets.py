@@ -80,6 +80,19 @@ def predict_given_true_k(estimator, X_sets, y_sets):
     return [estimator.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_sets, y_sets)]
 
 
+def predict_mirrored(estimator, X_sets):
+    """Labels of each set read with its mirror image (``set_transforms=[flip_images]``).
+
+    The estimator's own ``set_transforms`` is restored afterwards.
+    """
+    own = estimator.set_transforms
+    estimator.set_params(set_transforms=[flip_images])
+    try:
+        return [estimator.predict(x) for x in X_sets]
+    finally:
+        estimator.set_params(set_transforms=own)
+
+
 def kmeans_on_pixels(X_sets, y_sets):
     """KMeans on each set's raw pixels, given its true number of clusters."""
     return [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
@@ -230,9 +243,7 @@ def main(argv=None):
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
     if args.flip:
-        est.set_params(set_transforms=[flip_images])
-        flipped = {"learned_flip": scores(y_test, [est.predict(x) for x in X_test])}
-        est.set_params(set_transforms=None)
+        flipped = {"learned_flip": scores(y_test, predict_mirrored(est, X_test))}
     kmeans = kmeans_on_pixels(X_test, y_test)
 
     record = {
