@@ -13,6 +13,9 @@ and each seed's line also gives the correlation of the runs' losses with
 their ACC. Output of the committed runs: ``benchmarks/results/ddc_vote_size.txt``::
 
     OMP_NUM_THREADS=1 python benchmarks/ddc_vote_size.py --dataset digits
+
+``--dataset`` is ``digits``, ``mnist-test`` (the 10,000 test images) or
+``mnist`` (all 70,000 images).
 """
 
 import argparse
@@ -74,7 +77,7 @@ def main(dataset, seeds, sizes, params, cosine=False):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="digits", choices=["digits", "mnist-test"])
+    parser.add_argument("--dataset", default="digits", choices=["digits", "mnist-test", "mnist"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--votes", type=int, nargs="+", default=[1, 3, 5, 10, 20])
     parser.add_argument("--cosine-lr", action="store_true",
