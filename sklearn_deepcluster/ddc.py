@@ -201,9 +201,10 @@ class DDCClustering(BaseDeepClustering):
     nor on digits, where the run chosen among 20 gave 0.864 against 0.891
     (seeds 0-2). On all 70,000 images it did (correlation of loss and ACC
     about -0.6 against about 0): the chosen run rose from 0.814 to 0.847,
-    DDC-VOTE stayed at 0.877 (``benchmarks/results/ddc_vote_size.txt``). The paper's own repeats of
-    its protocol (Table 2: five experiments of 20 runs, all three terms)
-    gave the run chosen by loss 0.808 ± 0.065 on MNIST, at most 0.875.
+    DDC-VOTE stayed at 0.877 (``benchmarks/results/ddc_vote_size.txt``).
+    The paper's own repeats of its protocol (Table 2: five experiments of
+    20 runs, all three terms) gave the run chosen by loss 0.808 ± 0.065 on
+    MNIST, at most 0.875.
 
     The hidden layer is Linear -> BatchNorm -> ReLU; the authors' later code
     orders it Linear -> ReLU -> BatchNorm, which gave the same mean ACC on
