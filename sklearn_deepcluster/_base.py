@@ -25,11 +25,12 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluste
                           TransformerMixin)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import LossTermScoring
 from ._net import BatchIterator, ClusteringNet, check_finite_loss
+
 
 ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module, type]
 
@@ -152,8 +153,30 @@ def as_tensor(X):
     return torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
 
 
-class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
-                         BaseEstimator):
+class ClassParametersMixin:
+    """``_validate_params`` that also checks the base class of class-valued parameters.
+
+    ``type`` in ``_parameter_constraints`` lets any class through, ``int``
+    included, which would then fail inside the fit with an unrelated message.
+    ``_class_parameters`` maps each such parameter to the class it must
+    derive from when it is given as a class.
+    """
+
+    _class_parameters = {}
+
+    def _validate_params(self):
+        super()._validate_params()
+        for name, base in self._class_parameters.items():
+            value = getattr(self, name)
+            if isinstance(value, type) and not issubclass(value, base):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be a subclass of "
+                    f"{base.__module__}.{base.__qualname__} when it is a class. Got "
+                    f"{value.__module__}.{value.__qualname__} instead.")
+
+
+class BaseDeepClustering(ClassParametersMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                         TransformerMixin, BaseEstimator):
     """Base class of the unsupervised deep clustering estimators.
 
     Subclasses implement ``_build_module``, ``_build_criterion``,
@@ -175,6 +198,8 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
     }
+
+    _class_parameters = {"architecture": nn.Module}
 
     #: scipy.sparse input is batched without densifying the whole matrix.
     _accept_sparse = False
@@ -211,7 +236,11 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
         )
         if reset:
             self.image_shape_ = self._resolve_image_shape(shape)
-        elif shape is not None and self.image_shape_ is not None and shape != self.image_shape_:
+        elif shape is not None and self.image_shape_ is None:
+            raise ValueError(f"X holds images of shape {shape}, but {type(self).__name__} "
+                             "was fitted on a 2-D array (n_samples, n_features); pass X "
+                             "in that form.")
+        elif shape is not None and shape != self.image_shape_:
             raise ValueError(f"X holds images of shape {shape}, but {type(self).__name__} "
                              f"was fitted on images of shape {self.image_shape_}.")
         return X
@@ -248,8 +277,9 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features), or images
-            of shape (n_samples, H, W) or (n_samples, C, H, W).
+        X : array-like of shape (n_samples, n_features), or images of shape
+            (n_samples, H, W) or (n_samples, C, H, W). A scipy sparse matrix
+            only where the estimator accepts one (``DDCClustering``).
         y : Ignored
             Not used, present for API consistency.
 
@@ -389,7 +419,8 @@ class BaseDeepClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features), or images
+        X : array-like of shape (n_samples, n_features), or images in the shape
+            of the fit; a sparse matrix where the estimator accepts one
 
         Returns
         -------

@@ -250,9 +250,12 @@ default="auto"
         Re-cluster the final embedding with KMeans (§2.7); the centres then
         become ``cluster_centers_`` and ``predict`` assigns to them.
     pretrained : DECClustering, default=None
-        A fitted estimator whose autoencoder is copied instead of pre-training.
-        Inside ``GridSearchCV`` or ``cross_val_score``, which clone every
-        parameter, wrap it as ``sklearn.frozen.FrozenEstimator(fitted)``.
+        A fitted estimator whose autoencoder's weights are loaded instead of
+        pre-training. They go into the network this estimator builds from its
+        own ``architecture``, ``hidden_dims`` and ``embedding_dim``, which must
+        therefore give the same autoencoder as ``pretrained``'s. Inside
+        ``GridSearchCV`` or ``cross_val_score``, which clone every parameter,
+        wrap it as ``sklearn.frozen.FrozenEstimator(fitted)``.
     standardize : bool, default=True
         Shift and scale the input to zero mean and unit variance, with one
         mean and one standard deviation over all training values (not per
@@ -482,6 +485,10 @@ default="auto"
                              "architecture='mlp' for the fully connected autoencoder).")
         if self.pretrained is None:
             return
+        wrapped = getattr(self.pretrained, "estimator", self.pretrained)  # FrozenEstimator
+        if not isinstance(wrapped, DECClustering):
+            raise ValueError("pretrained must be a fitted DECClustering (or subclass) estimator, "
+                             f"got {type(wrapped).__name__}.")
         source = getattr(self.pretrained, "net_", None)
         if source is None:
             raise ValueError(
@@ -489,8 +496,6 @@ default="auto"
                 "is not fitted. GridSearchCV, cross_val_score and clone clone every "
                 "parameter, which leaves an estimator unfitted: pass "
                 "sklearn.frozen.FrozenEstimator(fitted_estimator) to keep it fitted.")
-        if not hasattr(source.module_, "autoencoder"):
-            raise ValueError("pretrained must be a fitted DECClustering (or subclass) estimator.")
         if self.pretrained.n_features_in_ != self.n_features_in_:
             raise ValueError(f"pretrained was fitted on {self.pretrained.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
@@ -574,8 +579,18 @@ default="auto"
             try:
                 net.module_.autoencoder.load_state_dict(source)
             except RuntimeError as exc:
-                raise ValueError("pretrained has an autoencoder of another architecture: "
-                                 f"{exc}") from exc
+                raise ValueError(
+                    "pretrained has an autoencoder of another architecture than the one this "
+                    "estimator builds; its weights are loaded, not its network, so set "
+                    "architecture, hidden_dims and embedding_dim as in pretrained "
+                    f"({self._autoencoder_params(self.pretrained)} there, "
+                    f"{self._autoencoder_params(self)} here). {exc}") from exc
+
+    @staticmethod
+    def _autoencoder_params(estimator):
+        """The parameters that decide an estimator's autoencoder, for messages."""
+        return ", ".join(f"{name}={getattr(estimator, name)!r}"
+                         for name in ("architecture", "hidden_dims", "embedding_dim"))
 
     def _finish_run(self, net, X):
         if not in_clustering_phase(net):  # max_epochs == 0: centres still to be set

@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._callbacks import LossTermScoring
-from ._base import (BaseDeepClustering, as_tensor, image_shape_of, output_width, random_generator,
-                    resolve_device, seeded_torch)
+from ._base import (BaseDeepClustering, ClassParametersMixin, as_tensor, image_shape_of,
+                    output_width, random_generator, resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
 from .augment import augment, check_augmentations
 from .ensemble import vote_proba
@@ -159,7 +159,7 @@ def _relabel_rows(y):
     return out
 
 
-class LearnedClusterer(BaseEstimator):
+class LearnedClusterer(ClassParametersMixin, BaseEstimator):
     """Learning to cluster (Meier, Stadelmann and Dürr, paper 003).
 
     A network trained on **labelled** data to cluster **sets** of examples,
@@ -438,6 +438,8 @@ class LearnedClusterer(BaseEstimator):
         "device": [str, torch.device],
         "verbose": ["verbose"],
     }
+
+    _class_parameters = {"embedding": nn.Module, "optimizer": torch.optim.Optimizer}
 
     _accept_sparse = False
 

@@ -149,8 +149,13 @@ default="auto"
     final_kmeans : bool, default=False
         Re-cluster the final embedding with KMeans.
     pretrained : DECClustering, default=None
-        A fitted estimator whose autoencoder is reused instead of pre-training
-        (wrapped in ``sklearn.frozen.FrozenEstimator`` for ``GridSearchCV``).
+        A fitted estimator whose autoencoder's weights are loaded instead of
+        pre-training (wrapped in ``sklearn.frozen.FrozenEstimator`` for
+        ``GridSearchCV``): a TripletDECClustering with the same
+        ``architecture``, ``embedding_dim`` (and ``hidden_dims``), or a
+        DECClustering with ``architecture="mlp"`` or ``"strided-conv"``, whose
+        autoencoders this estimator shares (its ``"conv"`` network is not
+        DECClustering's).
     kl_weight : float or None, default=None
         beta of eq. (7), the weight of L_c. None: the paper's value for the
         network (§4.4): 0.8 for the shallow network (and the MLP variant),

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 
-from sklearn_deepcluster import DDCClustering, DECClustering, TripletDECClustering
+from sklearn_deepcluster import DDCClustering, DECClustering, LearnedClusterer, TripletDECClustering
 from sklearn_deepcluster._base import seeded_torch
 
 
@@ -36,3 +36,30 @@ def test_failed_refit_leaves_no_model_of_other_data(make):
     # the network of the 3-feature fit must not answer for 5-feature data
     with pytest.raises(NotFittedError):
         estimator.predict(X5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DECClustering(3, architecture=int),
+    lambda: DDCClustering(3, architecture=int),
+    lambda: TripletDECClustering(3, architecture=dict),
+    lambda: LearnedClusterer(optimizer=torch.nn.Linear),
+])
+def test_class_parameters_must_derive_from_their_base(make):
+    """A class of the wrong kind (no module; a module for an optimizer) is refused before use."""
+    estimator = make()
+    rng = np.random.default_rng(0)
+    X, y = rng.random((80, 3), dtype=np.float32), np.arange(80) % 8
+    with pytest.raises(ValueError, match="must be a subclass of torch"):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DECClustering(3, hidden_dims=(8,), pretrain_epochs=1, max_epochs=1, random_state=0),
+    lambda: DDCClustering(3, max_epochs=1, random_state=0),
+])
+def test_images_are_refused_by_an_estimator_fitted_on_a_table(make):
+    rng = np.random.default_rng(0)
+    estimator = make().fit(rng.random((40, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"images of shape \(1, 2, 2\), but .* was fitted on a "
+                                         r"2-D array"):
+        estimator.predict(rng.random((40, 2, 2), dtype=np.float32))

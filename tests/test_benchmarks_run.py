@@ -17,6 +17,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 sys.path.insert(0, BENCHMARKS)
 
 import ddc_batch_augmentation  # noqa: E402
+import ddc_n_init_curve  # noqa: E402
 import ddc_vote_size  # noqa: E402
 import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
@@ -186,6 +187,24 @@ def test_ddc_vote_size_cosine_lr_anneals_every_run():
     for net in est.vote_nets_:
         rates = net.history[:, "event_lr"]
         assert rates[0] == 1e-2 and np.all(np.diff(rates) < 0)
+
+
+def test_ddc_n_init_curve_gives_the_choice_of_n_init_k():
+    """The lowest loss among the first k runs of a recorded fit is the run ``n_init=k`` keeps."""
+    from sklearn.datasets import make_blobs
+
+    from sklearn_deepcluster import DDCClustering
+    from sklearn_deepcluster.metrics import clustering_accuracy
+
+    X, y = make_blobs(60, n_features=4, centers=3, random_state=0)
+    params = dict(n_clusters=3, max_epochs=2, batch_size=20, random_state=0)
+    runs = DDCClustering(n_init=4, **params).fit(X)
+    record = {"run_loss": runs.run_losses_.tolist(),
+              "run_acc": [clustering_accuracy(y, labels) for labels in runs.run_labels_]}
+    for k in (1, 2, 3):
+        fewer = DDCClustering(n_init=k, **params).fit(X)
+        np.testing.assert_allclose(fewer.run_losses_, runs.run_losses_[:k])
+        assert ddc_n_init_curve.chosen_accuracy(record, k) == clustering_accuracy(y, fewer.labels_)
 
 
 def test_ddc_batch_augmentation_augments_training_batches_only():

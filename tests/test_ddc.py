@@ -181,8 +181,10 @@ def test_separates_blobs_and_predicts_unseen(blobs):
 
 def test_batch_size_one_and_single_cluster(blobs):
     X, _ = blobs
-    est = tiny_ddc(n_clusters=3, batch_size=1, max_epochs=1).fit(X[:10])
-    assert np.isfinite(est.loss_)
+    # eq. (4) on one sample is a constant (d_hid,alpha = d_hid,m = 1, triu = 0): nothing to learn
+    with pytest.raises(ValueError, match="'batch_size' parameter of DDCClustering must be an int "
+                                         "in the range \\[2, inf\\)"):
+        tiny_ddc(n_clusters=3, batch_size=1, max_epochs=1).fit(X[:10])
     single = tiny_ddc(n_clusters=1).fit(X)
     np.testing.assert_array_equal(single.labels_, 0)
     assert np.isfinite(single.loss_)

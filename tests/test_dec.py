@@ -157,6 +157,17 @@ def test_pretrained_in_a_grid_search_needs_frozen_estimator(blobs):
     assert search.best_estimator_.history_[0]["phase"] == "cluster"  # no pre-training
 
 
+def test_pretrained_of_another_kind_or_architecture_is_refused(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="must be a fitted DECClustering .*, got KMeans"):
+        tiny_dec(n_clusters=3, pretrained=KMeans(3, n_init=1).fit(X)).fit(X)
+    first = tiny_dec(n_clusters=3, max_epochs=0).fit(X)
+    # its weights are loaded into the network this estimator builds
+    with pytest.raises(ValueError, match=r"embedding_dim as in pretrained "
+                                         r"\(architecture='auto', hidden_dims=\(16,\)"):
+        tiny_dec(n_clusters=3, hidden_dims=(6,), pretrained=first).fit(X)
+
+
 def test_pretrained_on_images_of_another_shape_is_refused():
     X = np.random.default_rng(0).random((40, 1, 16, 4), dtype=np.float32)
     first = tiny_dec(n_clusters=3, max_epochs=0).fit(X)

@@ -418,7 +418,8 @@ def test_fitted_model_keeps_no_validation_sets(classes):
 
 def test_user_embedding_module(classes):
     X, y = classes
-    with pytest.raises(ValueError, match="embedding must be a torch.nn.Module"):
+    with pytest.raises(ValueError, match="'embedding' parameter of LearnedClusterer must be a "
+                                         "subclass of torch.nn"):
         tiny_learned(embedding=int).fit(X, y)
     est = tiny_learned(embedding=torch.nn.Linear(X.shape[1], 5)).fit(X, y)
     assert est.predict(X[:8]).shape == (8,)
