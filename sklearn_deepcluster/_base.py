@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 from joblib import Parallel, delayed
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin)
 from sklearn.exceptions import ConvergenceWarning
@@ -153,13 +153,14 @@ def as_tensor(X):
     return torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
 
 
-class ClassParametersMixin:
-    """``_validate_params`` that also checks the base class of class-valued parameters.
+class TorchParametersMixin:
+    """``_validate_params`` that also checks the parameters naming torch or skorch objects.
 
     ``type`` in ``_parameter_constraints`` lets any class through, ``int``
-    included, which would then fail inside the fit with an unrelated message.
-    ``_class_parameters`` maps each such parameter to the class it must
-    derive from when it is given as a class.
+    included, and ``list`` any list of callbacks: those would fail inside
+    the fit with an unrelated message. ``_class_parameters`` maps each
+    class-valued parameter to the class it must derive from when it is
+    given as a class; every item of ``callbacks`` must be a skorch callback.
     """
 
     _class_parameters = {}
@@ -173,9 +174,17 @@ class ClassParametersMixin:
                     f"The {name!r} parameter of {type(self).__name__} must be a subclass of "
                     f"{base.__module__}.{base.__qualname__} when it is a class. Got "
                     f"{value.__module__}.{value.__qualname__} instead.")
+        for i, item in enumerate(self.callbacks or ()):
+            callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+            if not (isinstance(callback, Callback)
+                    or isinstance(callback, type) and issubclass(callback, Callback)):
+                raise InvalidParameterError(
+                    f"callbacks[{i}] of {type(self).__name__} must be a skorch callback (an "
+                    "instance or subclass of skorch.callbacks.Callback, or a (name, callback) "
+                    f"pair). Got {item!r} instead.")
 
 
-class BaseDeepClustering(ClassParametersMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+class BaseDeepClustering(TorchParametersMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                          TransformerMixin, BaseEstimator):
     """Base class of the unsupervised deep clustering estimators.
 

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._callbacks import LossTermScoring
-from ._base import (BaseDeepClustering, ClassParametersMixin, as_tensor, image_shape_of,
+from ._base import (BaseDeepClustering, TorchParametersMixin, as_tensor, image_shape_of,
                     output_width, random_generator, resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
 from .augment import augment, check_augmentations
@@ -159,7 +159,7 @@ def _relabel_rows(y):
     return out
 
 
-class LearnedClusterer(ClassParametersMixin, BaseEstimator):
+class LearnedClusterer(TorchParametersMixin, BaseEstimator):
     """Learning to cluster (Meier, Stadelmann and Dürr, paper 003).
 
     A network trained on **labelled** data to cluster **sets** of examples,

@@ -63,3 +63,12 @@ def test_images_are_refused_by_an_estimator_fitted_on_a_table(make):
     with pytest.raises(ValueError, match=r"images of shape \(1, 2, 2\), but .* was fitted on a "
                                          r"2-D array"):
         estimator.predict(rng.random((40, 2, 2), dtype=np.float32))
+
+
+@pytest.mark.parametrize("make", [DDCClustering, LearnedClusterer])
+@pytest.mark.parametrize("callbacks", [[1], [("name", 1)], [int]])
+def test_callbacks_must_be_skorch_callbacks(make, callbacks):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((80, 3), dtype=np.float32), np.arange(80) % 8
+    with pytest.raises(ValueError, match=r"callbacks\[0\] of .* must be a skorch callback"):
+        make(callbacks=callbacks).fit(X, y)
