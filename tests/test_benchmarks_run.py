@@ -23,6 +23,7 @@ import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
 import learned_image_sets  # noqa: E402
 import learned_point_sets  # noqa: E402
+import triplet_dec_margin  # noqa: E402
 import run  # noqa: E402
 
 #: What the docs promise every record of run.py holds.
@@ -205,6 +206,16 @@ def test_ddc_n_init_curve_gives_the_choice_of_n_init_k():
         fewer = DDCClustering(n_init=k, **params).fit(X)
         np.testing.assert_allclose(fewer.run_losses_, runs.run_losses_[:k])
         assert ddc_n_init_curve.chosen_accuracy(record, k) == clustering_accuracy(y, fewer.labels_)
+
+
+def test_triplet_dec_margin_reads_l_t_of_every_joint_epoch():
+    from sklearn_deepcluster import TripletDECClustering
+
+    X = np.random.default_rng(0).random((40, 8, 8), dtype=np.float32)
+    est = TripletDECClustering(3, architecture="strided-conv", pretrain_epochs=2, max_epochs=3,
+                               n_augmentations=2, tol=0.0, random_state=0).fit(X)
+    terms = triplet_dec_margin.joint_triplet_terms(est.history_)
+    assert len(terms) == 3 and all(np.isfinite(terms))
 
 
 def test_ddc_batch_augmentation_augments_training_batches_only():
