@@ -31,7 +31,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._callbacks import LossTermScoring
 from ._net import BatchIterator, ClusteringNet, check_finite_loss
 
-
 ARCHITECTURE_CONSTRAINT = [StrOptions({"auto", "mlp", "conv"}), torch.nn.Module, type]
 
 

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
@@ -485,7 +486,8 @@ default="auto"
                              "architecture='mlp' for the fully connected autoencoder).")
         if self.pretrained is None:
             return
-        wrapped = getattr(self.pretrained, "estimator", self.pretrained)  # FrozenEstimator
+        wrapped = (self.pretrained.estimator if isinstance(self.pretrained, FrozenEstimator)
+                   else self.pretrained)
         if not isinstance(wrapped, DECClustering):
             raise ValueError("pretrained must be a fitted DECClustering (or subclass) estimator, "
                              f"got {type(wrapped).__name__}.")
