@@ -346,6 +346,21 @@ def test_pretrained_runs_no_pre_training(blobs):
     assert [row["phase"] for row in est.history_] == ["cluster"] * 3
 
 
+@pytest.mark.parametrize("architecture", ["mlp", "strided-conv"])
+def test_pretrained_decclustering_of_a_shared_architecture(architecture):
+    """The docstring's promise: DEC's MLP and strided autoencoders load into TripletDEC."""
+    from conftest import tiny_dec
+
+    X = np.random.default_rng(0).random((48, 8, 8), dtype=np.float32)
+    dec = tiny_dec(n_clusters=3, architecture=architecture, max_epochs=0).fit(X)
+    est = tiny_triplet(n_clusters=3, architecture=architecture, pretrained=dec,
+                       max_epochs=0).fit(X)
+    assert est.pretrain_epochs_ == 0
+    loaded = est.net_.module_.autoencoder.state_dict()
+    for name, weights in dec.net_.module_.autoencoder.state_dict().items():
+        torch.testing.assert_close(loaded[name], weights)
+
+
 def test_last_batch_of_one_sample(blobs):
     X, _ = blobs
     mlp = tiny_triplet(n_clusters=3).fit(X[:81])  # 5 batches of 16, then 1
