@@ -316,8 +316,9 @@ default="auto"
     (DCEC's network, ``batch_augmentations=("affine",)``, raw input, SGD,
     final k-means: 0.973 against 0.924), switching L_t off gave the same
     ACC on seeds 1-2 (0.9734 / 0.9735 against 0.9728 / 0.9733;
-    ``triplet-dec_mnist_strided_affine_sgd_no_triplet.md``), so the
-    triplet term is not what puts it above DECClustering there. Nor does
+    ``triplet-dec_mnist_strided_affine_sgd_no_triplet.md``), and so did
+    switching L_b off as well (0.9734 / 0.9736): neither term is what puts
+    it above DECClustering there. Nor does
     opening the hinge help. In DCEC's network without augmented batches
     (``architecture="strided-conv", standardize=False,
     clustering_optimizer="sgd"``, 500 + 50 epochs) on digits, the codes'
