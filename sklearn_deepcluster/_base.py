@@ -54,14 +54,12 @@ def resolve_device(device):
 def output_width(module, n_features, what):
     """Width of ``module``'s output on two rows of zeros, or a ``ValueError`` saying why not.
 
-    Checks a user's module before training, in eval mode and without
+    Checks a user's module (a ``nn.Module``: ``TorchParametersMixin`` has
+    refused other classes) before training, in eval mode and without
     gradients (no random draws, no BatchNorm update): it must run on
     ``(n, n_features)`` input, on the device its parameters are on, and
     return a tensor of shape ``(n, width)``.
     """
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"{what} must be a torch.nn.Module or a class that builds one, got "
-                         f"{type(module).__name__}.")
     was_training = module.training
     device = next(module.parameters(), torch.empty(0)).device  # a user's module may be on a GPU
     module.eval()
