@@ -361,6 +361,32 @@ def test_pretrained_decclustering_of_a_shared_architecture(architecture):
         torch.testing.assert_close(loaded[name], weights)
 
 
+@pytest.mark.parametrize("architecture", ["mlp", "strided-conv"])
+def test_without_its_terms_pre_training_and_loss_are_decclusterings(architecture):
+    """With beta 1 and no L_t or L_b, eq. (7) is DEC's joint loss on the same pre-training.
+
+    Same seed, same pre-training (weights, shuffling, losses) as
+    DECClustering; the clustering phase computes DEC's loss, on its own
+    random stream (one extra seed for the triplet generator).
+    """
+    from conftest import tiny_dec
+
+    X = np.random.default_rng(0).random((48, 8, 8), dtype=np.float32)
+    common = dict(n_clusters=3, architecture=architecture, standardize=False,
+                  reconstruction_weight=1.0, pretrain_epochs=3, max_epochs=2, update_interval=3)
+    dec = tiny_dec(**common).fit(X)
+    triplet = tiny_triplet(**common, kl_weight=1.0, triplet_weight=0.0,
+                           entropy_weight=0.0).fit(X)
+    pretrain = [[row["train_loss"] for row in est.history_ if row["phase"] == "pretrain"]
+                for est in (dec, triplet)]
+    assert len(pretrain[0]) == 3
+    assert pretrain[0] == pretrain[1]
+    net = triplet.net_
+    assert net.criterion_.kl_weight == 1.0
+    flat = torch.from_numpy(X.reshape(48, -1))
+    assert triplet.loss_ == pytest.approx(dec._unsupervised_loss(net, flat), rel=1e-5)
+
+
 def test_last_batch_of_one_sample(blobs):
     X, _ = blobs
     mlp = tiny_triplet(n_clusters=3).fit(X[:81])  # 5 batches of 16, then 1
