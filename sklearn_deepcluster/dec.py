@@ -204,8 +204,8 @@ default="auto"
         30 + 20 epochs), seeds 0-2: ACC 0.924 ± 0.035 (0.974 / 0.904 /
         0.896), about 17 minutes a fit on 2 CPU threads
         (``benchmarks/results/dec-conv_mnist_strided_affine.md``); rerun
-        with the current code on 1 thread, seeds 1-2: 0.973 / 0.974
-        (``dec-conv_mnist_strided_affine_rerun.md``).
+        with the current code on 1 thread, seeds 1-3: 0.973 / 0.974 /
+        0.973 (``dec-conv_mnist_strided_affine_rerun.md``).
         ``"auto"``: ``"conv"`` for images, ``"mlp"`` otherwise. A module (or a
         class called with ``n_features, embedding_dim``) must have ``encoder``
         (flat input to code) and ``decoder`` (code to flat input) sub-modules.

@@ -200,9 +200,9 @@ default="auto"
         standardize=False, clustering_optimizer="sgd", final_kmeans=True``,
         all of MNIST, 30 + 20 epochs, seeds 0-2: ACC 0.973 / 0.973 / 0.973.
         DECClustering in that setting gave 0.974 / 0.904 / 0.896 at an
-        earlier commit on 2 threads, but 0.973 / 0.974 on seeds 1-2 with the
-        current code on 1 thread (``dec-conv_mnist_strided_affine_rerun.md``):
-        level; USPS,
+        earlier commit on 2 threads, but 0.973 / 0.974 / 0.973 on seeds 1-3
+        with the current code on 1 thread
+        (``dec-conv_mnist_strided_affine_rerun.md``): level; USPS,
         200 + 50 epochs: 0.976 / 0.826 / 0.816, level with DECClustering
         (0.978 / 0.825 / 0.817; ``triplet-dec_*_strided_affine_sgd*.md``);
         500 + 50 epochs: 0.979 / 0.979 / 0.980, above the paper's 0.976 on every

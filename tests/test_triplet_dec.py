@@ -365,9 +365,9 @@ def test_pretrained_decclustering_of_a_shared_architecture(architecture):
 def test_without_its_terms_pre_training_and_loss_are_decclusterings(architecture):
     """With beta 1 and no L_t or L_b, eq. (7) is DEC's joint loss on the same pre-training.
 
-    Same seed, same pre-training (weights, shuffling, losses) as
-    DECClustering; the clustering phase computes DEC's loss, on its own
-    random stream (one extra seed for the triplet generator).
+    For the same seed its pre-training losses are DECClustering's, and its
+    final loss is DECClustering's loss of its net; its clustering phase
+    runs on its own random stream (one extra seed for the triplet generator).
     """
     from conftest import tiny_dec
 
