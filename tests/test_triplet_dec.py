@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits
 
 from _shared_checks import (check_pickle_round_trip_predicts_the_same,
                             check_same_seed_same_labels_and_global_state_untouched)
+from conftest import tiny_dec
 from sklearn_deepcluster import DECClustering, TripletDECClustering
 from sklearn_deepcluster.losses.triplet import balance_loss, select_negatives, triplet_loss
 from sklearn_deepcluster.modules import MLPAutoencoder
@@ -21,6 +22,11 @@ def tiny_triplet(**params):
     defaults = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, max_epochs=3,
                     batch_size=16, update_interval=4, n_augmentations=3, random_state=0)
     return TripletDECClustering(**{**defaults, **params})
+
+
+def small_images():
+    """48 random 8x8 grey images, for the tests that fit DECClustering beside TripletDEC."""
+    return np.random.default_rng(0).random((48, 8, 8), dtype=np.float32)
 
 
 # ---------------------------------------------------------------- losses
@@ -349,9 +355,7 @@ def test_pretrained_runs_no_pre_training(blobs):
 @pytest.mark.parametrize("architecture", ["mlp", "strided-conv"])
 def test_pretrained_decclustering_of_a_shared_architecture(architecture):
     """The docstring's promise: DEC's MLP and strided autoencoders load into TripletDEC."""
-    from conftest import tiny_dec
-
-    X = np.random.default_rng(0).random((48, 8, 8), dtype=np.float32)
+    X = small_images()
     dec = tiny_dec(n_clusters=3, architecture=architecture, max_epochs=0).fit(X)
     est = tiny_triplet(n_clusters=3, architecture=architecture, pretrained=dec,
                        max_epochs=0).fit(X)
@@ -369,9 +373,7 @@ def test_without_its_terms_pre_training_and_loss_are_decclusterings(architecture
     final loss is DECClustering's loss of its net; its clustering phase
     runs on its own random stream (one extra seed for the triplet generator).
     """
-    from conftest import tiny_dec
-
-    X = np.random.default_rng(0).random((48, 8, 8), dtype=np.float32)
+    X = small_images()
     common = dict(n_clusters=3, architecture=architecture, standardize=False,
                   reconstruction_weight=1.0, pretrain_epochs=3, max_epochs=2, update_interval=3)
     dec = tiny_dec(**common).fit(X)
