@@ -205,7 +205,9 @@ default="auto"
         0.896), about 17 minutes a fit on 2 CPU threads
         (``benchmarks/results/dec-conv_mnist_strided_affine.md``); rerun
         with the current code on 1 thread, seeds 1-3: 0.973 / 0.974 /
-        0.973 (``dec-conv_mnist_strided_affine_rerun.md``).
+        0.973 (``dec-conv_mnist_strided_affine_rerun.md``), and seed 1 on
+        2 threads 0.904 again: the thread count, not the code, decides
+        between the two (``dec-conv_mnist_strided_affine_2threads.md``).
         ``"auto"``: ``"conv"`` for images, ``"mlp"`` otherwise. A module (or a
         class called with ``n_features, embedding_dim``) must have ``encoder``
         (flat input to code) and ``decoder`` (code to flat input) sub-modules.
