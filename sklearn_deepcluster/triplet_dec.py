@@ -199,10 +199,12 @@ default="auto"
         raw input and DEC's SGD, ``architecture="strided-conv",
         standardize=False, clustering_optimizer="sgd", final_kmeans=True``,
         all of MNIST, 30 + 20 epochs, seeds 0-2: ACC 0.973 / 0.973 / 0.973.
-        DECClustering in that setting gave 0.974 / 0.904 / 0.896 at an
-        earlier commit on 2 threads, but 0.973 / 0.974 / 0.973 on seeds 1-3
-        with the current code on 1 thread
-        (``dec-conv_mnist_strided_affine_rerun.md``): level; USPS,
+        DECClustering in that setting gave 0.974 / 0.904 / 0.896 on 2
+        threads and 0.973 / 0.974 / 0.973 on seeds 1-3 on 1 thread
+        (``dec-conv_mnist_strided_affine_rerun.md``): level; on 2 threads
+        seed 1 gives 0.903 for this estimator and 0.904 for DECClustering
+        (``*_mnist_strided_affine*_2threads*.md``): the thread count, not
+        the method, decides between 0.90 and 0.97 there; USPS,
         200 + 50 epochs: 0.976 / 0.826 / 0.816, level with DECClustering
         (0.978 / 0.825 / 0.817; ``triplet-dec_*_strided_affine_sgd*.md``);
         500 + 50 epochs: 0.979 / 0.979 / 0.980, above the paper's 0.976 on every
@@ -321,7 +323,7 @@ default="auto"
     ``triplet-dec_mnist_strided_affine_sgd_no_triplet.md``), and so did
     switching L_b off as well (0.9734 / 0.9736) and then beta from 0.8 to
     1 (0.9740 / 0.9741), which leaves DECClustering's loss; DECClustering
-    itself gives 0.9731 / 0.9736 there with the current code
+    itself gives 0.9731 / 0.9736 there on 1 thread
     (``dec-conv_mnist_strided_affine_rerun.md``). Nor does
     opening the hinge help. In DCEC's network without augmented batches
     (``architecture="strided-conv", standardize=False,
