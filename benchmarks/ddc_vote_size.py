@@ -37,6 +37,9 @@ from sklearn_deepcluster.ensemble import vote
 from sklearn_deepcluster.metrics import clustering_accuracy
 
 
+LINE_LABELS = {"loss": "vote", "agreement": "agreement vote"}  # how each ordering's lines begin
+
+
 def agreement(label_sets):
     """Each labelling's mean NMI with every other labelling (Strehl and Ghosh's average NMI)."""
     n = len(label_sets)
@@ -85,17 +88,15 @@ def main(dataset, seeds, sizes, params, cosine=False, by_agreement=False):
         for name in orderings:
             order = (np.argsort(-agreement(est.run_labels_), kind="stable")
                      if name == "agreement" else None)
-            label = "vote" if name == "loss" else "agreement vote"
             for k, labels in votes_by_size(est, sizes, order).items():
                 acc = clustering_accuracy(y, labels)
                 nmi = normalized_mutual_info_score(y, labels)
                 scores[name, k].append((acc, nmi))
-                print(f"{dataset} {params} seed {seed} {label} {k:2d}: ACC {acc:.3f} "
+                print(f"{dataset} {params} seed {seed} {LINE_LABELS[name]} {k:2d}: ACC {acc:.3f} "
                       f"NMI {nmi:.3f} ({seconds:.0f} s for the 20 runs)", flush=True)
     for name, k in scores:
         acc, nmi = np.array(scores[name, k]).T
-        label = "vote" if name == "loss" else "agreement vote"
-        print(f"{dataset} {params} seeds {list(seeds)} {label} {k:2d}: "
+        print(f"{dataset} {params} seeds {list(seeds)} {LINE_LABELS[name]} {k:2d}: "
               f"ACC {acc.mean():.3f} ± {acc.std():.3f} NMI {nmi.mean():.3f}", flush=True)
 
 
