@@ -385,8 +385,8 @@ def test_without_its_terms_pre_training_and_loss_are_decclusterings(architecture
     assert pretrain[0] == pretrain[1]
     net = triplet.net_
     assert net.criterion_.kl_weight == 1.0
-    flat = torch.from_numpy(X.reshape(48, -1))
-    assert triplet.loss_ == pytest.approx(dec._unsupervised_loss(net, flat), rel=1e-5)
+    assert triplet.loss_ == pytest.approx(dec._unsupervised_loss(net, dec._fitted_input(X)),
+                                          rel=1e-5)
 
 
 def test_last_batch_of_one_sample(blobs):
