@@ -33,6 +33,11 @@ learning the task. Example::
 training set (the paper's COIL-100 run used random grid distortions and
 left-right flips); ``--decay-fraction 0.2`` holds the learning rate, then
 decays it linearly to 0 over the last 20% of ``--max-iter``.
+``--downsample 4`` replaces every image by the means of its 4x4 pixel blocks,
+each repeated over its block: the network and image size stay the same and
+only the detail finer than 4 pixels is gone: COIL-100's 32x32 images then
+hold the detail of 8x8 ones, a quarter in each direction, as 32x32 is of
+the paper's 128x128.
 
 Training stops at ``--max-iter`` iterations or after ``--budget-minutes`` of
 wall-clock time, whichever comes first; both are recorded.
@@ -75,6 +80,16 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
     return X[index.numpy()], set_labels.numpy()
 
 
+def block_means(X, factor):
+    """Each image of ``X`` (..., H, W) as the means of its ``factor`` x ``factor`` blocks,
+    repeated over each block so that the shape is unchanged."""
+    *lead, h, w = X.shape
+    if h % factor or w % factor:
+        raise ValueError(f"--downsample {factor} does not divide the {h}x{w} images")
+    small = X.reshape(*lead, h // factor, factor, w // factor, factor).mean(axis=(-3, -1))
+    return small.repeat(factor, axis=-2).repeat(factor, axis=-1)
+
+
 def predict_given_true_k(estimator, X_sets, y_sets):
     """The network's labels for each set, given that set's true number of clusters."""
     return [estimator.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_sets, y_sets)]
@@ -105,7 +120,8 @@ def image_set_budget(record):
     return (f"{t['embedding']} + {t['n_layers']}x{t['hidden_size']}, "
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
-            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{seed_note(record)}"
+            f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{downsample_note(t)}"
+            f"{seed_note(record)}"
             f"{held_out_digits_note(record)}")
 
 
@@ -122,6 +138,12 @@ def seed_note(record):
     """``", --seed 2"`` for a record of another seed than 0 (for COIL-100: another object split)."""
     seed = record.get("seed", 0)
     return f", --seed {seed}" if seed else ""
+
+
+def downsample_note(train):
+    """``", detail of 8x8 (block means of 4x4)"``-style note for a ``--downsample`` run."""
+    factor = train.get("downsample", 1)
+    return f", only the detail of {factor}x{factor} pixel blocks" if factor > 1 else ""
 
 
 def augmentation_note(train):
@@ -171,6 +193,8 @@ def main(argv=None):
                         help="LearnedClusterer's validation_fraction: the share of the training "
                              "classes held out for early stopping; default 0 for mnist, "
                              "1/9 for coil100 (its 10 validation objects)")
+    parser.add_argument("--downsample", type=int, default=1, metavar="F",
+                        help="keep only the detail of images F times smaller (block means)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
@@ -183,6 +207,8 @@ def main(argv=None):
         parser.error("--flip is for coil100: a mirrored digit is not the same digit")
 
     X, y = load(args.dataset, 0)
+    if args.downsample > 1:
+        X = block_means(X, args.downsample)
     default_validation = 0.0 if args.dataset == "mnist" else 1 / 9
     validation_fraction = (default_validation if args.validation_fraction is None
                            else args.validation_fraction)
@@ -256,7 +282,7 @@ def main(argv=None):
                   "optimizer": "adam",
                   "lr": args.lr, "validation_fraction": validation_fraction,
                   "set_order": args.set_order, "decay_fraction": args.decay_fraction,
-                  "augmentations": args.augmentations,
+                  "augmentations": args.augmentations, "downsample": args.downsample,
                   "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},
