@@ -82,10 +82,8 @@ def test_sets(X, y, n_sets, set_size, max_clusters, seed):
 
 def block_means(X, factor):
     """Each image of ``X`` (..., H, W) as the means of its ``factor`` x ``factor`` blocks,
-    repeated over each block so that the shape is unchanged."""
+    repeated over each block so that the shape is unchanged; ``factor`` divides H and W."""
     *lead, h, w = X.shape
-    if h % factor or w % factor:
-        raise ValueError(f"--downsample {factor} does not divide the {h}x{w} images")
     small = X.reshape(*lead, h // factor, factor, w // factor, factor).mean(axis=(-3, -1))
     return small.repeat(factor, axis=-2).repeat(factor, axis=-1)
 
@@ -141,9 +139,9 @@ def seed_note(record):
 
 
 def downsample_note(train):
-    """``", detail of 8x8 (block means of 4x4)"``-style note for a ``--downsample`` run."""
+    """``", --downsample 4 (4x4 block means)"`` for a ``--downsample`` run, else nothing."""
     factor = train.get("downsample", 1)
-    return f", only the detail of {factor}x{factor} pixel blocks" if factor > 1 else ""
+    return f", --downsample {factor} ({factor}x{factor} block means)" if factor > 1 else ""
 
 
 def augmentation_note(train):
@@ -203,11 +201,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.decay_fraction is not None and not 0 < args.decay_fraction <= 1:
         parser.error("--decay-fraction must be in (0, 1]")
+    if args.downsample < 1:
+        parser.error("--downsample must be at least 1")
     if args.flip and args.dataset != "coil100":
         parser.error("--flip is for coil100: a mirrored digit is not the same digit")
 
     X, y = load(args.dataset, 0)
     if args.downsample > 1:
+        h, w = X.shape[-2:]
+        if h % args.downsample or w % args.downsample:
+            parser.error(f"--downsample {args.downsample} does not divide the {h}x{w} images")
         X = block_means(X, args.downsample)
     default_validation = 0.0 if args.dataset == "mnist" else 1 / 9
     validation_fraction = (default_validation if args.validation_fraction is None

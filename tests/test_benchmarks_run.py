@@ -347,6 +347,42 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     assert flipped == [[f"{record['learned_flip'][m]:.3f}" for m in ("mr", "nmi")]]
 
 
+def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
+    """--downsample 2: every image is the means of its 2x2 blocks, shape kept, and recorded."""
+    rng = np.random.RandomState(0)
+    fake_coil = rng.rand(100 * 4, 3, 8, 8).astype(np.float32), np.repeat(np.arange(100), 4)
+    blocks = learned_image_sets.block_means(fake_coil[0], 2)
+    assert blocks.shape == fake_coil[0].shape
+    assert blocks[5, 1, 2, 3] == pytest.approx(fake_coil[0][5, 1, 2:4, 2:4].mean())
+    assert np.array_equal(blocks[..., ::2, ::2], blocks[..., 1::2, 1::2])
+    seen = []
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
+    monkeypatch.setattr(learned_image_sets, "kmeans_on_pixels",
+                        lambda X_sets, y_sets: seen.append(X_sets) or [t for t in y_sets])
+    out = tmp_path / "coil.json"
+    learned_image_sets.main([
+        "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+        "--max-iter", "2", "--downsample", "2", "--out", str(out)])
+    record, = json.load(open(out))
+    assert record["train"]["downsample"] == 2
+    assert "--downsample 2 (2x2 block means)" in open(tmp_path / "coil.md").read()
+    # the test sets are drawn from the block means
+    assert np.array_equal(seen[0][..., ::2, ::2], seen[0][..., 1::2, 1::2])
+
+
+@pytest.mark.parametrize("factor, message", [(3, "--downsample 3 does not divide the 8x8"),
+                                             (0, "--downsample must be at least 1")])
+def test_learned_image_sets_bad_downsample_is_a_usage_error(tmp_path, monkeypatch, capsys,
+                                                            factor, message):
+    fake_coil = np.zeros((400, 3, 8, 8), np.float32), np.repeat(np.arange(100), 4)
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
+    with pytest.raises(SystemExit):
+        learned_image_sets.main(["--dataset", "coil100", "--downsample", str(factor),
+                                 "--out", str(tmp_path / "c.json")])
+    assert message in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
+
+
 def test_learned_image_sets_mnist_early_stopping_on_a_held_out_digit(tmp_path, monkeypatch):
     """--validation-fraction holds a training digit out; the record names it and best_iter."""
     rng = np.random.RandomState(0)
