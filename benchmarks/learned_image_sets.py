@@ -34,10 +34,10 @@ training set (the paper's COIL-100 run used random grid distortions and
 left-right flips); ``--decay-fraction 0.2`` holds the learning rate, then
 decays it linearly to 0 over the last 20% of ``--max-iter``.
 ``--downsample 4`` replaces every image by the means of its 4x4 pixel blocks,
-each repeated over its block: the network and image size stay the same and
-only the detail finer than 4 pixels is gone: COIL-100's 32x32 images then
-hold the detail of 8x8 ones, a quarter in each direction, as 32x32 is of
-the paper's 128x128.
+each repeated over its block, so that the network and the image size stay
+the same and only the detail finer than 4 pixels is lost. COIL-100's 32x32
+images then hold the detail of 8x8 ones: a quarter in each direction, as
+32x32 is of the paper's 128x128.
 
 Training stops at ``--max-iter`` iterations or after ``--budget-minutes`` of
 wall-clock time, whichever comes first; both are recorded.

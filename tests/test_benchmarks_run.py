@@ -307,10 +307,15 @@ def test_overhead_epochs_must_split_into_rounds(tmp_path, monkeypatch, epochs, r
     assert not os.listdir(tmp_path)
 
 
+def fake_coil100():
+    """Four random 3x8x8 images of each of 100 objects, as ``load("coil100", 0)`` returns them."""
+    rng = np.random.RandomState(0)
+    return rng.rand(100 * 4, 3, 8, 8).astype(np.float32), np.repeat(np.arange(100), 4)
+
+
 def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     """Augmented training, the lr schedule, the mirrored reading and the saved model."""
-    rng = np.random.RandomState(0)
-    fake_coil = rng.rand(100 * 4, 3, 8, 8).astype(np.float32), np.repeat(np.arange(100), 4)
+    fake_coil = fake_coil100()
     monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
     out, model = tmp_path / "coil.json", tmp_path / "coil.joblib"
     learned_image_sets.main([
@@ -349,8 +354,7 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
 
 def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
     """--downsample 2: every image is the means of its 2x2 blocks, shape kept, and recorded."""
-    rng = np.random.RandomState(0)
-    fake_coil = rng.rand(100 * 4, 3, 8, 8).astype(np.float32), np.repeat(np.arange(100), 4)
+    fake_coil = fake_coil100()
     blocks = learned_image_sets.block_means(fake_coil[0], 2)
     assert blocks.shape == fake_coil[0].shape
     assert blocks[5, 1, 2, 3] == pytest.approx(fake_coil[0][5, 1, 2:4, 2:4].mean())
@@ -358,7 +362,7 @@ def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
     monkeypatch.setattr(learned_image_sets, "kmeans_on_pixels",
-                        lambda X_sets, y_sets: seen.append(X_sets) or [t for t in y_sets])
+                        lambda X_sets, y_sets: seen.append(X_sets) or list(y_sets))
     out = tmp_path / "coil.json"
     learned_image_sets.main([
         "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
@@ -374,8 +378,7 @@ def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
                                              (0, "--downsample must be at least 1")])
 def test_learned_image_sets_bad_downsample_is_a_usage_error(tmp_path, monkeypatch, capsys,
                                                             factor, message):
-    fake_coil = np.zeros((400, 3, 8, 8), np.float32), np.repeat(np.arange(100), 4)
-    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
     with pytest.raises(SystemExit):
         learned_image_sets.main(["--dataset", "coil100", "--downsample", str(factor),
                                  "--out", str(tmp_path / "c.json")])
