@@ -263,6 +263,12 @@ def main(argv=None):
         train = np.isin(y, objects[:90])
         test = np.isin(y, objects[90:])
         split = {"test_objects": sorted(objects[90:].tolist())}
+    if args.pool > 1:
+        if embedding != "conv":
+            parser.error("--pool is for the conv embedding")
+        with torch.random.fork_rng():
+            torch.manual_seed(args.seed)
+            pooled = PooledConvEmbedding(image_shape_of(X), args.pool)
     # flat examples for the fully connected embedding, with their image shape
     # (which augmenting them needs)
     image_shape = X.shape[1:] if embedding == "mlp" else None
@@ -277,18 +283,12 @@ def main(argv=None):
         X_seen, y_seen = test_sets(X[seen], y[seen], 300, args.set_size, max_clusters,
                                    20_000 + args.seed)
 
-    if args.pool > 1:
-        if embedding != "conv":
-            parser.error("--pool is for the conv embedding")
-        with torch.random.fork_rng():
-            torch.manual_seed(args.seed)
-            embedding = PooledConvEmbedding(image_shape_of(X), args.pool)
     callbacks = [TimeBudget(60 * args.budget_minutes)]
     if args.decay_fraction is not None:
         callbacks.append(final_decay_scheduler(args.max_iter, args.decay_fraction))
     est = LearnedClusterer(max_clusters=max_clusters, set_size=args.set_size,
-                           embedding=embedding, image_shape=image_shape,
-                           n_layers=args.n_layers,
+                           embedding=pooled if args.pool > 1 else embedding,
+                           image_shape=image_shape, n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
                            optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
@@ -316,7 +316,7 @@ def main(argv=None):
     record = {
         "benchmark": f"learned_{args.dataset}", "split": split, "n_test_sets": len(X_test),
         "set_size": args.set_size, "max_clusters": max_clusters, "seed": args.seed,
-        "train": {"embedding": "conv" if args.pool > 1 else embedding, "n_layers": args.n_layers,
+        "train": {"embedding": embedding, "n_layers": args.n_layers,
                   "hidden_size": args.hidden_size, "sets_per_batch": args.sets_per_batch,
                   "max_iter": args.max_iter, "n_iter": est.n_iter_,
                   **early_stopping,

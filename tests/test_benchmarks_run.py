@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import joblib
 import numpy as np
 import pytest
+import torch
 
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "benchmarks")
@@ -374,8 +375,63 @@ def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
     assert np.array_equal(seen[0][..., ::2, ::2], seen[0][..., 1::2, 1::2])
 
 
+def test_pooled_conv_embedding_sees_the_block_means_at_their_own_size():
+    """--pool 2: the CNN gets each image's 2x2 block means as a 4x4 image."""
+    images = torch.from_numpy(fake_coil100()[0][:6])
+    torch.manual_seed(0)
+    embedding = learned_image_sets.PooledConvEmbedding((3, 8, 8), 2).eval()
+    assert embedding.conv.image_shape == (3, 4, 4)
+    small = learned_image_sets.block_means(images.numpy(), 2)[..., ::2, ::2]
+    with torch.no_grad():
+        expected = embedding.conv(torch.from_numpy(small.copy()).flatten(1))
+        assert torch.allclose(embedding(images.flatten(1)), expected, atol=1e-6)
+
+
+def test_learned_image_sets_pool_trains_the_cnn_on_pooled_images(tmp_path, monkeypatch):
+    """--pool 2 puts the pooled CNN in the estimator (seeded) and records the option."""
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    args = ["--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
+            "--sets-per-batch", "2", "--max-iter", "2", "--augmentations", "flip", "--pool", "2"]
+    models = []
+    for global_seed, name in enumerate(("a", "b")):
+        with torch.random.fork_rng():  # the seed, not the global state, sets the weights
+            torch.manual_seed(global_seed)
+            learned_image_sets.main(args + ["--save-model", str(tmp_path / f"{name}.joblib"),
+                                            "--out", str(tmp_path / f"{name}.json")])
+        models.append(joblib.load(tmp_path / f"{name}.joblib"))
+    embedding = models[0].net_.module_.embedding
+    assert isinstance(embedding, learned_image_sets.PooledConvEmbedding)
+    assert embedding.conv.image_shape == (3, 4, 4)
+    weights = [m.net_.module_.state_dict() for m in models]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    record = json.load(open(tmp_path / "a.json"))[0]
+    assert record["train"]["pool"] == 2 and record["train"]["embedding"] == "conv"
+    assert "--pool 2 (2x2 block means)" in open(tmp_path / "a.md").read()
+
+
+@pytest.mark.parametrize("factor, message", [(3, "--pool 3 does not divide the 8x8"),
+                                             (0, "--downsample and --pool must be at least 1")])
+def test_learned_image_sets_bad_pool_is_a_usage_error(tmp_path, monkeypatch, capsys, factor,
+                                                      message):
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    with pytest.raises(SystemExit):
+        learned_image_sets.main(["--dataset", "coil100", "--pool", str(factor),
+                                 "--out", str(tmp_path / "c.json")])
+    assert message in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
+
+
+def test_learned_image_sets_pool_is_for_the_conv_embedding(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    with pytest.raises(SystemExit):
+        learned_image_sets.main(["--dataset", "coil100", "--embedding", "mlp", "--pool", "2",
+                                 "--out", str(tmp_path / "c.json")])
+    assert "--pool is for the conv embedding" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
+
+
 @pytest.mark.parametrize("factor, message", [(3, "--downsample 3 does not divide the 8x8"),
-                                             (0, "--downsample must be at least 1")])
+                                             (0, "--downsample and --pool must be at least 1")])
 def test_learned_image_sets_bad_downsample_is_a_usage_error(tmp_path, monkeypatch, capsys,
                                                             factor, message):
     monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
