@@ -236,14 +236,12 @@ def main(argv=None):
         parser.error("--flip is for coil100: a mirrored digit is not the same digit")
 
     X, y = load(args.dataset, 0)
+    h, w = X.shape[-2:]
+    for option, factor in (("downsample", args.downsample), ("pool", args.pool)):
+        if h % factor or w % factor:
+            parser.error(f"--{option} {factor} does not divide the {h}x{w} images")
     if args.downsample > 1:
-        h, w = X.shape[-2:]
-        if h % args.downsample or w % args.downsample:
-            parser.error(f"--downsample {args.downsample} does not divide the {h}x{w} images")
         X = block_means(X, args.downsample)
-    if args.pool > 1 and X.shape[-1] % args.pool + X.shape[-2] % args.pool:
-        parser.error(f"--pool {args.pool} does not divide the {X.shape[-2]}x{X.shape[-1]} "
-                     "images")
     default_validation = 0.0 if args.dataset == "mnist" else 1 / 9
     validation_fraction = (default_validation if args.validation_fraction is None
                            else args.validation_fraction)
