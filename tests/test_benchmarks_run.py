@@ -409,34 +409,17 @@ def test_learned_image_sets_pool_trains_the_cnn_on_pooled_images(tmp_path, monke
     assert "--pool 2 (2x2 block means)" in open(tmp_path / "a.md").read()
 
 
-@pytest.mark.parametrize("factor, message", [(3, "--pool 3 does not divide the 8x8"),
-                                             (0, "--downsample and --pool must be at least 1")])
-def test_learned_image_sets_bad_pool_is_a_usage_error(tmp_path, monkeypatch, capsys, factor,
-                                                      message):
+@pytest.mark.parametrize("options, message", [
+    (["--pool", "3"], "--pool 3 does not divide the 8x8"),
+    (["--pool", "0"], "--downsample and --pool must be at least 1"),
+    (["--embedding", "mlp", "--pool", "2"], "--pool is for the conv embedding"),
+    (["--downsample", "3"], "--downsample 3 does not divide the 8x8"),
+    (["--downsample", "0"], "--downsample and --pool must be at least 1")])
+def test_learned_image_sets_bad_downsample_or_pool_is_a_usage_error(tmp_path, monkeypatch,
+                                                                    capsys, options, message):
     monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
     with pytest.raises(SystemExit):
-        learned_image_sets.main(["--dataset", "coil100", "--pool", str(factor),
-                                 "--out", str(tmp_path / "c.json")])
-    assert message in capsys.readouterr().err
-    assert not os.listdir(tmp_path)
-
-
-def test_learned_image_sets_pool_is_for_the_conv_embedding(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
-    with pytest.raises(SystemExit):
-        learned_image_sets.main(["--dataset", "coil100", "--embedding", "mlp", "--pool", "2",
-                                 "--out", str(tmp_path / "c.json")])
-    assert "--pool is for the conv embedding" in capsys.readouterr().err
-    assert not os.listdir(tmp_path)
-
-
-@pytest.mark.parametrize("factor, message", [(3, "--downsample 3 does not divide the 8x8"),
-                                             (0, "--downsample and --pool must be at least 1")])
-def test_learned_image_sets_bad_downsample_is_a_usage_error(tmp_path, monkeypatch, capsys,
-                                                            factor, message):
-    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
-    with pytest.raises(SystemExit):
-        learned_image_sets.main(["--dataset", "coil100", "--downsample", str(factor),
+        learned_image_sets.main(["--dataset", "coil100", *options,
                                  "--out", str(tmp_path / "c.json")])
     assert message in capsys.readouterr().err
     assert not os.listdir(tmp_path)
