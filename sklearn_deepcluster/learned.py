@@ -319,9 +319,9 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
     over four object splits it gave NMI 0.797, MR 0.158
     against 0.778 / 0.180, the paper 0.867 / 0.116
     (``benchmarks/results/learned_coil100.md``). Trained longer, 4 x 128
-    gained: with the CNN reading 8x8 block means (a sixth of the CPU time
-    per step), 36,000 iterations gave NMI 0.822, MR 0.140 against 0.793 /
-    0.165 after 8,000.
+    gained: with the paper's augmentation and the CNN reading 8x8 block
+    means (a sixth of the CPU time per step), 36,000 iterations gave NMI
+    0.822, MR 0.140 against 0.793 / 0.165 after 8,000.
 
     Deviations from the paper:
 
