@@ -63,8 +63,9 @@ from sklearn.cluster import KMeans
 from torch import nn
 
 from sklearn_deepcluster import LearnedClusterer
-from sklearn_deepcluster._base import image_shape_of
+from sklearn_deepcluster._base import image_shape_of, seeded_torch
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
+from sklearn_deepcluster.modules.layers import as_images
 from sklearn_deepcluster.modules.set_network import ConvEmbedding
 from sklearn_deepcluster.set_transforms import flip_images
 
@@ -110,7 +111,7 @@ class PooledConvEmbedding(nn.Module):
         self.out_features = self.conv.out_features
 
     def forward(self, x):
-        return self.conv(self.pool(x.reshape(len(x), *self.image_shape)).flatten(1))
+        return self.conv(self.pool(as_images(x, self.image_shape)).flatten(1))
 
 
 def predict_given_true_k(estimator, X_sets, y_sets):
@@ -264,8 +265,7 @@ def main(argv=None):
     if args.pool > 1:
         if embedding != "conv":
             parser.error("--pool is for the conv embedding")
-        with torch.random.fork_rng():
-            torch.manual_seed(args.seed)
+        with seeded_torch(args.seed):
             pooled = PooledConvEmbedding(image_shape_of(X), args.pool)
     # flat examples for the fully connected embedding, with their image shape
     # (which augmenting them needs)
