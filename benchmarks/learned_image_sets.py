@@ -346,4 +346,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module learned_image_sets, not as __main__, so that --save-model pickles
+    # PooledConvEmbedding (--pool) under a name that another script can import.
+    import learned_image_sets
+    learned_image_sets.main()

@@ -409,6 +409,20 @@ def test_learned_image_sets_pool_trains_the_cnn_on_pooled_images(tmp_path, monke
     assert "--pool 2 (2x2 block means)" in open(tmp_path / "a.md").read()
 
 
+
+def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monkeypatch):
+    """Run as a script with --pool, the benchmark pickles its CNN where a later process
+    (learned_coil100_objects.py) finds it."""
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    model = tmp_path / "model.joblib"
+    monkeypatch.setattr(sys, "argv", [
+        "learned_image_sets.py", "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
+        "--sets-per-batch", "2", "--max-iter", "2", "--pool", "2",
+        "--out", str(tmp_path / "a.json"), "--save-model", str(model)])
+    runpy.run_path(learned_image_sets.__file__, run_name="__main__")
+    est = joblib.load(model)  # here __main__ is pytest's: it holds no PooledConvEmbedding
+    assert type(est.net_.module_.embedding).__module__ == "learned_image_sets"
+
 @pytest.mark.parametrize("options, message", [
     (["--pool", "3"], "--pool 3 does not divide the 8x8"),
     (["--pool", "0"], "--downsample and --pool must be at least 1"),
