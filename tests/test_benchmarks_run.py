@@ -409,7 +409,6 @@ def test_learned_image_sets_pool_trains_the_cnn_on_pooled_images(tmp_path, monke
     assert "--pool 2 (2x2 block means)" in open(tmp_path / "a.md").read()
 
 
-
 def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monkeypatch):
     """Run as a script with --pool, the benchmark pickles its CNN where a later process
     (learned_coil100_objects.py) finds it."""
@@ -422,6 +421,7 @@ def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monk
     runpy.run_path(learned_image_sets.__file__, run_name="__main__")
     est = joblib.load(model)  # here __main__ is pytest's: it holds no PooledConvEmbedding
     assert type(est.net_.module_.embedding).__module__ == "learned_image_sets"
+
 
 @pytest.mark.parametrize("options, message", [
     (["--pool", "3"], "--pool 3 does not divide the 8x8"),
