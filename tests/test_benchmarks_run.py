@@ -116,6 +116,19 @@ def test_learned_point_sets_best_iter_and_relative_out(tmp_path, monkeypatch):
     assert (tmp_path / "lps.md").exists()
 
 
+def model_saved_by_script_run(script, tmp_path, monkeypatch, args):
+    """Run ``script`` as ``__main__`` with ``args`` and ``--save-model``; load what it saved.
+
+    The loading happens here, where ``__main__`` is pytest's: it finds the
+    script's own classes only if the script pickled them under its module name.
+    """
+    model = tmp_path / "model.joblib"
+    monkeypatch.setattr(sys, "argv", [os.path.basename(script.__file__), *args,
+                                      "--save-model", str(model)])
+    runpy.run_path(script.__file__, run_name="__main__")
+    return joblib.load(model)
+
+
 def test_learned_point_sets_saved_model_loads_after_a_script_run(tmp_path, monkeypatch):
     """Run as a script, the benchmark pickles its callbacks where a later process finds them."""
     make_point_sets = learned_point_sets.make_point_sets
@@ -123,13 +136,9 @@ def test_learned_point_sets_saved_model_loads_after_a_script_run(tmp_path, monke
                         lambda n_sets, random_state: make_point_sets(n_sets=min(n_sets, 60),
                                                                      random_state=random_state))
     monkeypatch.setattr(learned_point_sets, "tune_dbscan", lambda X, y: (0.1, 3))
-    model = tmp_path / "model.joblib"
-    monkeypatch.setattr(sys, "argv", [
-        "learned_point_sets.py", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
-        "--max-iter", "2", "--decay-fraction", "0.5", "--out", str(tmp_path / "lps.json"),
-        "--save-model", str(model)])
-    runpy.run_path(learned_point_sets.__file__, run_name="__main__")
-    est = joblib.load(model)  # here __main__ is pytest's: it holds no TimeBudget
+    est = model_saved_by_script_run(learned_point_sets, tmp_path, monkeypatch, [
+        "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2", "--max-iter", "2",
+        "--decay-fraction", "0.5", "--out", str(tmp_path / "lps.json")])
     assert est.n_iter_ == 2
     budget, schedule = est.callbacks
     assert type(budget).__module__ == schedule.lr_lambda.func.__module__ == "learned_point_sets"
@@ -413,13 +422,9 @@ def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monk
     """Run as a script with --pool, the benchmark pickles its CNN where a later process
     (learned_coil100_objects.py) finds it."""
     monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
-    model = tmp_path / "model.joblib"
-    monkeypatch.setattr(sys, "argv", [
-        "learned_image_sets.py", "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
-        "--sets-per-batch", "2", "--max-iter", "2", "--pool", "2",
-        "--out", str(tmp_path / "a.json"), "--save-model", str(model)])
-    runpy.run_path(learned_image_sets.__file__, run_name="__main__")
-    est = joblib.load(model)  # here __main__ is pytest's: it holds no PooledConvEmbedding
+    est = model_saved_by_script_run(learned_image_sets, tmp_path, monkeypatch, [
+        "--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8", "--sets-per-batch", "2",
+        "--max-iter", "2", "--pool", "2", "--out", str(tmp_path / "a.json")])
     assert type(est.net_.module_.embedding).__module__ == "learned_image_sets"
 
 
