@@ -32,7 +32,9 @@ learning the task. Example::
 ``learned_flip``). ``--augmentations flip rotate scale`` augments every
 training set (the paper's COIL-100 run used random grid distortions and
 left-right flips); ``--decay-fraction 0.2`` holds the learning rate, then
-decays it linearly to 0 over the last 20% of ``--max-iter``.
+decays it linearly to 0 over the last 20% of ``--max-iter``;
+``--ema-decay 0.999`` validates, checkpoints and keeps a moving average of
+the weights (``LearnedClusterer(ema_decay=0.999)``, not in the paper).
 ``--downsample 4`` replaces every image by the means of its 4x4 pixel blocks,
 each repeated over its block, so that the network and the image size stay
 the same and only the detail finer than 4 pixels is lost. COIL-100's 32x32
@@ -145,6 +147,7 @@ def image_set_budget(record):
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
             f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{downsample_note(t)}"
+            f"{ema_note(t)}"
             f"{seed_note(record)}"
             f"{held_out_digits_note(record)}")
 
@@ -170,6 +173,12 @@ def downsample_note(train):
     notes = [f", --{option} {factor} ({factor}x{factor} block means)"
              for option in ("downsample", "pool") if (factor := train.get(option, 1)) > 1]
     return "".join(notes)
+
+
+def ema_note(train):
+    """``", weights averaged (EMA 0.999)"`` for an ``--ema-decay`` run, else nothing."""
+    decay = train.get("ema_decay")
+    return "" if decay is None else f", weights averaged (EMA {decay})"
 
 
 def augmentation_note(train):
@@ -223,6 +232,9 @@ def main(argv=None):
                         help="keep only the detail of images F times smaller (block means)")
     parser.add_argument("--pool", type=int, default=1, metavar="F",
                         help="conv embedding on the images average-pooled by F (see above)")
+    parser.add_argument("--ema-decay", type=float, default=None, metavar="D",
+                        help="LearnedClusterer's ema_decay: validate and keep a moving average "
+                             "of the weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
@@ -290,8 +302,8 @@ def main(argv=None):
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
                            optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
-                           augmentations=args.augmentations, callbacks=callbacks,
-                           random_state=args.seed)
+                           augmentations=args.augmentations, ema_decay=args.ema_decay,
+                           callbacks=callbacks, random_state=args.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X[train], y[train])
     fit_seconds = time.perf_counter() - start
@@ -322,7 +334,7 @@ def main(argv=None):
                   "lr": args.lr, "validation_fraction": validation_fraction,
                   "set_order": args.set_order, "decay_fraction": args.decay_fraction,
                   "augmentations": args.augmentations, "downsample": args.downsample,
-                  "pool": args.pool,
+                  "pool": args.pool, "ema_decay": args.ema_decay,
                   "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},

@@ -4,8 +4,11 @@ Each callback has one job and keeps its state on itself, reset in
 ``on_train_begin``; nothing refers back to the scikit-learn estimator.
 """
 
+import copy
+
 import numpy as np
 from skorch.callbacks import Callback, PassthroughScoring
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 
 class PhaseSwitch(Callback):
@@ -120,3 +123,51 @@ class LossTermScoring(PassthroughScoring):
         if not computed.any():
             return float("nan")
         return float(np.average(scores[computed], weights=sizes[computed]))
+
+
+class WeightAveraging(Callback):
+    """Validate, checkpoint and return an exponential moving average of the weights.
+
+    After every training batch the average is updated,
+    ``w_avg <- decay * w_avg + (1 - decay) * w``, by torch's
+    ``AveragedModel`` with ``get_ema_multi_avg_fn`` (BatchNorm's running
+    statistics are averaged alike). The validation batches run on the
+    averaged weights, so the epoch's ``valid_loss``, and a checkpoint that
+    skorch's ``EarlyStopping`` takes in ``on_epoch_end``, are those of the
+    average; the next epoch trains on from the raw weights. When training
+    ends the module holds the averaged weights. Put it before
+    ``EarlyStopping`` in the callbacks, so that early stopping's
+    ``on_train_end`` then restores the best averaged checkpoint.
+
+    Parameters
+    ----------
+    decay : float in [0, 1)
+        Weight of the old average at each update; it averages over about
+        ``1 / (1 - decay)`` iterations.
+    """
+
+    def __init__(self, decay):
+        self.decay = decay
+
+    def on_train_begin(self, net, **kwargs):
+        self.average_ = AveragedModel(net.module_, multi_avg_fn=get_ema_multi_avg_fn(self.decay),
+                                      use_buffers=True)
+        self.raw_weights_ = None
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.average_.update_parameters(net.module_)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training and self.raw_weights_ is None:
+            self.raw_weights_ = copy.deepcopy(net.module_.state_dict())
+            net.module_.load_state_dict(self.average_.module.state_dict())
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.raw_weights_ is not None:
+            net.module_.load_state_dict(self.raw_weights_)
+            self.raw_weights_ = None
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.load_state_dict(self.average_.module.state_dict())
+        self.average_ = self.raw_weights_ = None  # not part of the fitted model

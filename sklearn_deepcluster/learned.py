@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
-from ._callbacks import LossTermScoring
+from ._callbacks import LossTermScoring, WeightAveraging
 from ._base import (BaseDeepClustering, TorchParametersMixin, as_tensor, image_shape_of,
                     output_width, random_generator, resolve_device, seeded_torch)
 from ._net import BatchIterator, ClusteringNet
@@ -222,6 +222,14 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Share of the classes (or of the labelled sets) held out for early
         stopping. 0 trains for ``max_iter`` iterations without validation.
+    ema_decay : float in [0, 1), default=None
+        Not in the paper. None: validate and keep the trained weights, as the
+        paper. A float: keep an exponential moving average of the weights,
+        ``w_avg <- ema_decay * w_avg + (1 - ema_decay) * w`` after every
+        iteration (over about ``1 / (1 - ema_decay)`` iterations); the
+        validation loss, early stopping's checkpoint and the fitted model are
+        the average's (:class:`~sklearn_deepcluster._callbacks.WeightAveraging`).
+        Training itself is unchanged. See Notes.
     n_orderings : int, default=1
         ``predict``, ``predict_proba`` and ``predict_n_clusters`` read the
         set in this many orders (as given, then fixed random permutations)
@@ -432,6 +440,7 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         "validation_interval": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
         "n_orderings": [Interval(Integral, 1, None, closed="left")],
         "set_order": [StrOptions({"given", "principal"})],
         "set_transforms": [list, tuple, None],
@@ -464,7 +473,8 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
     def __init__(self, max_clusters=5, set_size=None, embedding="auto", image_shape=None,
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
-                 n_iter_no_change=15000, validation_fraction=0.1, n_orderings=1,
+                 n_iter_no_change=15000, validation_fraction=0.1, ema_decay=None,
+                 n_orderings=1,
                  set_order="given", set_transforms=None, augmentations=None, lr=5.0,
                  optimizer=torch.optim.Adadelta, callbacks=None, random_state=None, device="cpu",
                  verbose=0):
@@ -481,6 +491,7 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         self.validation_interval = validation_interval
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.ema_decay = ema_decay
         self.n_orderings = n_orderings
         self.set_order = set_order
         self.set_transforms = set_transforms
@@ -671,6 +682,8 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         loss_terms = ("cluster_count", "cluster_assignment")
         callbacks = [LossTermScoring(name, on_train=True) for name in loss_terms]
         per_epoch = self._batches_per_epoch()
+        if self.ema_decay is not None:
+            callbacks.append(WeightAveraging(self.ema_decay))
         if valid is not None:
             callbacks.append(EarlyStopping(
                 patience=max(1, math.ceil(self.n_iter_no_change / per_epoch)), threshold=0,
