@@ -416,6 +416,23 @@ def test_fitted_model_keeps_no_validation_sets(classes):
     assert est.validation_classes_ is not None and est.net_.train_split is None
 
 
+def test_ema_decay_validates_and_keeps_an_average_of_the_weights(classes):
+    X, y = classes
+    params = dict(validation_fraction=0.34, max_iter=12, validation_interval=3)
+    plain = tiny_learned(**params).fit(X, y)
+    averaged = tiny_learned(ema_decay=0.5, **params).fit(X, y)
+    assert ([row["train_loss"] for row in averaged.history_]
+            == [row["train_loss"] for row in plain.history_])  # training is unchanged
+    assert averaged.history_[-1]["valid_loss"] != plain.history_[-1]["valid_loss"]
+    assert not np.allclose(averaged.predict_n_clusters(X[:8]), plain.predict_n_clusters(X[:8]))
+    # decay 0 "averages" over the last step only: the trained weights
+    latest = tiny_learned(ema_decay=0.0, **params).fit(X, y)
+    np.testing.assert_allclose(latest.predict_n_clusters(X[:8]), plain.predict_n_clusters(X[:8]),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="'ema_decay' parameter of LearnedClusterer must be"):
+        tiny_learned(ema_decay=1.0).fit(X, y)
+
+
 def test_user_embedding_module(classes):
     X, y = classes
     with pytest.raises(ValueError, match="'embedding' parameter of LearnedClusterer must be a "
