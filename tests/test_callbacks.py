@@ -22,7 +22,7 @@ class RecordWeight(Callback):
             self.weights_.append(net.module_.weight.item())
 
 
-def fit_line(callbacks, max_epochs=12):
+def fit_line(callbacks):
     """``y = w x`` from w = 0 towards the training slope 2, validated on slope 1.
 
     The validation loss falls while w nears 1, then rises: its best epoch lies
@@ -33,7 +33,7 @@ def fit_line(callbacks, max_epochs=12):
     module = torch.nn.Linear(1, 1, bias=False)
     torch.nn.init.zeros_(module.weight)
     net = NeuralNetRegressor(module, optimizer=torch.optim.SGD, lr=0.1, batch_size=4,
-                             max_epochs=max_epochs, iterator_train__shuffle=False,
+                             max_epochs=12, iterator_train__shuffle=False,
                              train_split=predefined_split(Dataset(X_valid, X_valid)),
                              callbacks=callbacks, verbose=0)
     return net.fit(X, 2 * X), X_valid
@@ -60,4 +60,3 @@ def test_weight_averaging_validates_and_keeps_the_best_average_and_trains_as_bef
     assert 0 < best < len(valid_loss) - 1
     assert net.module_.weight.item() == pytest.approx(averages[best], rel=1e-6)
     assert averaging.average_ is None  # the fitted net keeps no second model
-
