@@ -223,8 +223,8 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         Share of the classes (or of the labelled sets) held out for early
         stopping. 0 trains for ``max_iter`` iterations without validation.
     ema_decay : float in [0, 1), default=None
-        Not in the paper. None: validate and keep the trained weights, as the
-        paper. A float: keep an exponential moving average of the weights,
+        Not in the paper. None: validate and keep the trained weights, as in
+        the paper. A float: keep an exponential moving average of the weights,
         ``w_avg <- ema_decay * w_avg + (1 - ema_decay) * w`` after every
         iteration (over about ``1 / (1 - ema_decay)`` iterations); the
         validation loss, early stopping's checkpoint and the fitted model are
@@ -485,10 +485,9 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
                  n_iter_no_change=15000, validation_fraction=0.1, ema_decay=None,
-                 n_orderings=1,
-                 set_order="given", set_transforms=None, augmentations=None, lr=5.0,
-                 optimizer=torch.optim.Adadelta, callbacks=None, random_state=None, device="cpu",
-                 verbose=0):
+                 n_orderings=1, set_order="given", set_transforms=None, augmentations=None,
+                 lr=5.0, optimizer=torch.optim.Adadelta, callbacks=None, random_state=None,
+                 device="cpu", verbose=0):
         self.max_clusters = max_clusters
         self.set_size = set_size
         self.embedding = embedding
