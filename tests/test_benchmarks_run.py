@@ -418,6 +418,17 @@ def test_learned_image_sets_pool_trains_the_cnn_on_pooled_images(tmp_path, monke
     assert "--pool 2 (2x2 block means)" in open(tmp_path / "a.md").read()
 
 
+def test_learned_image_sets_ema_decay_reaches_the_estimator_and_the_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    learned_image_sets.main(["--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
+                             "--sets-per-batch", "2", "--max-iter", "2", "--ema-decay", "0.5",
+                             "--save-model", str(tmp_path / "m.joblib"),
+                             "--out", str(tmp_path / "a.json")])
+    assert joblib.load(tmp_path / "m.joblib").ema_decay == 0.5
+    assert json.load(open(tmp_path / "a.json"))[0]["train"]["ema_decay"] == 0.5
+    assert "weights averaged (EMA 0.5)" in open(tmp_path / "a.md").read()
+
+
 def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monkeypatch):
     """Run as a script with --pool, the benchmark pickles its CNN where a later process
     (learned_coil100_objects.py) finds it."""
