@@ -13,7 +13,12 @@ were never used. How far apart the two held-out groups are shows how much a
 single split of 10 objects says. ``--flip`` also scores the network with
 ``set_transforms=[flip_images]`` (each set and its mirror image, the outputs
 averaged; row ``learned_flip``), a test-time use of the left-right flip that
-paper 003 trains with::
+paper 003 trains with. ``--pairwise`` also scores ``decoding="pairwise"``
+(the labels with the fewest expected pair errors under the network's
+``P_ij``; with ``--flip``, also on the set and its mirror image), and
+``--distortions N`` that with ``set_transforms=[flip_images] +
+random_distortions(N)`` (the mirror image and N distorted copies, the
+distortion paper 003 trains with)::
 
     python benchmarks/learned_image_sets.py --dataset coil100 ... --save-model /tmp/coil.joblib
     OMP_NUM_THREADS=2 python benchmarks/learned_coil100_objects.py --model /tmp/coil.joblib
@@ -21,15 +26,18 @@ paper 003 trains with::
 Appends a table to ``benchmarks/results/learned_coil100_objects.txt``.
 """
 
+import __main__
 import argparse
 import os
 
 import joblib
 import numpy as np
 
-from learned_image_sets import kmeans_on_pixels, predict_given_true_k, predict_mirrored, test_sets
+from learned_image_sets import (PooledConvEmbedding, kmeans_on_pixels, predict_given_true_k,
+                                predict_with, test_sets)
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
+from sklearn_deepcluster.set_transforms import flip_images, random_distortions
 
 
 def object_groups(validation_objects, seed):
@@ -48,14 +56,30 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_coil100_objects.txt"))
     parser.add_argument("--flip", action="store_true",
                         help="also predict with set_transforms=[flip_images] (row learned_flip)")
+    parser.add_argument("--pairwise", action="store_true",
+                        help="also predict with decoding='pairwise' (row learned_pairwise; "
+                             "with --flip also learned_pairwise_flip)")
+    parser.add_argument("--distortions", type=int, default=0, metavar="N",
+                        help="with --pairwise: also predict with set_transforms=[flip_images] "
+                             "+ random_distortions(N) (row learned_pairwise_flip_distortN)")
+    parser.add_argument("--groups", nargs="+", choices=["training", "validation", "test"],
+                        default=["training", "validation", "test"],
+                        help="the groups of objects to score")
     args = parser.parse_args(argv)
+    if args.distortions and not args.pairwise:
+        parser.error("--distortions is for --pairwise")
 
+    # learned_image_sets.py --pool, run as a script, pickles its embedding as __main__'s
+    __main__.PooledConvEmbedding = PooledConvEmbedding
     estimator = joblib.load(args.model)
+    vars(estimator).setdefault("decoding", "count")  # saved before the parameter existed
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
              "| objects | saturation | method | MR | NMI | BBN | k exact |",
              "|---|---|---|---|---|---|---|"]
     for group, objects in object_groups(estimator.validation_classes_, args.seed).items():
+        if group not in args.groups:
+            continue
         member = np.isin(y, objects)
         X_sets, y_sets = test_sets(X[member], y[member], 300, estimator.set_size_,
                                    estimator.max_clusters, 10_000 + args.seed)
@@ -67,7 +91,16 @@ def main(argv=None):
             "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
         }
         if args.flip:
-            methods["learned_flip"] = predict_mirrored(estimator, X_sets)
+            methods["learned_flip"] = predict_with(estimator, X_sets, set_transforms=[flip_images])
+        if args.pairwise:
+            methods["learned_pairwise"] = predict_with(estimator, X_sets, decoding="pairwise")
+        if args.pairwise and args.flip:
+            methods["learned_pairwise_flip"] = predict_with(
+                estimator, X_sets, decoding="pairwise", set_transforms=[flip_images])
+        if args.distortions:
+            methods[f"learned_pairwise_flip_distort{args.distortions}"] = predict_with(
+                estimator, X_sets, decoding="pairwise",
+                set_transforms=[flip_images] + random_distortions(args.distortions))
         for method, labels in methods.items():
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "

@@ -121,17 +121,18 @@ def predict_given_true_k(estimator, X_sets, y_sets):
     return [estimator.predict(x, n_clusters=len(np.unique(t))) for x, t in zip(X_sets, y_sets)]
 
 
-def predict_mirrored(estimator, X_sets):
-    """Labels of each set read with its mirror image (``set_transforms=[flip_images]``).
+def predict_with(estimator, X_sets, **params):
+    """Labels of each set predicted with the estimator's ``params`` set for the call.
 
-    The estimator's own ``set_transforms`` is restored afterwards.
+    E.g. ``set_transforms=[flip_images]`` reads each set with its mirror image.
+    The estimator's own parameters are restored afterwards.
     """
-    own = estimator.set_transforms
-    estimator.set_params(set_transforms=[flip_images])
+    own = {name: getattr(estimator, name) for name in params}
+    estimator.set_params(**params)
     try:
         return [estimator.predict(x) for x in X_sets]
     finally:
-        estimator.set_params(set_transforms=own)
+        estimator.set_params(**own)
 
 
 def kmeans_on_pixels(X_sets, y_sets):
@@ -320,7 +321,8 @@ def main(argv=None):
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
     if args.flip:
-        flipped = {"learned_flip": scores(y_test, predict_mirrored(est, X_test))}
+        mirrored = predict_with(est, X_test, set_transforms=[flip_images])
+        flipped = {"learned_flip": scores(y_test, mirrored)}
     kmeans = kmeans_on_pixels(X_test, y_test)
 
     record = {

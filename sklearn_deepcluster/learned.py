@@ -20,6 +20,7 @@ from ._base import (BaseDeepClustering, TorchParametersMixin, as_tensor, image_s
 from ._net import BatchIterator, ClusteringNet
 from .augment import augment, check_augmentations
 from .ensemble import vote_proba
+from .pair_partition import pair_error_partition
 from ._set_sampling import (SetBatchIterator, class_members, expected_same_cluster_share,
                             same_cluster_share, sample_sets_from_classes)
 from .losses.pairwise import (cluster_assignment_loss, cluster_count_loss, n_clusters_of,
@@ -151,6 +152,13 @@ class HeldOutSets:
         return dataset, Dataset(self.X_valid, self.y_valid)
 
 
+def _mean_pair_proba(count_proba, assign_proba):
+    """``P_ij`` of each reading of a set (``LearnedClusterer._read_set``), averaged."""
+    pairs = pairwise_same_cluster_proba(torch.from_numpy(count_proba),
+                                        torch.from_numpy(assign_proba))
+    return pairs.mean(dim=0).numpy()
+
+
 def _relabel_rows(y):
     """Each row of ``y`` relabelled to ``0..k-1``, in the order of the sorted labels."""
     out = np.empty(y.shape, dtype=np.int64)
@@ -259,6 +267,16 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         ``n_orderings`` orders) as ``n_orderings`` combines orders. Use only
         symmetries of the training distribution. None: the set alone.
         Training is unchanged. See Notes.
+    decoding : {"count", "pairwise"}, default="count"
+        How ``predict`` turns the outputs into labels. ``"count"``, the
+        paper's: the most probable ``k`` of ``P(k)``, then each example's most
+        probable index in that ``k``'s head. ``"pairwise"``, not in the paper:
+        the labels with the fewest expected errors on pairs under ``P_ij``
+        (:meth:`predict_pair_proba`, the probability that ``L_ca`` trains),
+        found by moving one example at a time from each ``k``'s head
+        (:func:`~sklearn_deepcluster.pair_partition.pair_error_partition`);
+        the number of clusters follows from the labels. ``predict_proba`` and
+        ``predict_n_clusters`` are the same for both. See Notes.
     augmentations : tuple of str, default=None
         Image augmentations from :mod:`sklearn_deepcluster.augment` (e.g.
         ``("distort", "flip")``, the paper's for COIL-100) applied to every
@@ -455,6 +473,7 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         "n_orderings": [Interval(Integral, 1, None, closed="left")],
         "set_order": [StrOptions({"given", "principal"})],
         "set_transforms": [list, tuple, None],
+        "decoding": [StrOptions({"count", "pairwise"})],
         "augmentations": [tuple, list, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [type],
@@ -485,9 +504,9 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
                  n_layers=14, hidden_size=288, pairwise_weight=5.0, min_per_cluster=2,
                  sets_per_batch=200, max_iter=20000, validation_interval=100,
                  n_iter_no_change=15000, validation_fraction=0.1, ema_decay=None,
-                 n_orderings=1, set_order="given", set_transforms=None, augmentations=None,
-                 lr=5.0, optimizer=torch.optim.Adadelta, callbacks=None, random_state=None,
-                 device="cpu", verbose=0):
+                 n_orderings=1, set_order="given", set_transforms=None, decoding="count",
+                 augmentations=None, lr=5.0, optimizer=torch.optim.Adadelta, callbacks=None,
+                 random_state=None, device="cpu", verbose=0):
         self.max_clusters = max_clusters
         self.set_size = set_size
         self.embedding = embedding
@@ -505,6 +524,7 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         self.n_orderings = n_orderings
         self.set_order = set_order
         self.set_transforms = set_transforms
+        self.decoding = decoding
         self.augmentations = augmentations
         self.lr = lr
         self.optimizer = optimizer
@@ -724,22 +744,26 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         )
 
     # ---------------------------------------------------------------- predict
-    def _set_outputs(self, X, n_clusters=None):
-        """``P(k)`` and ``P(l | x_i, k)`` for the single set ``X``.
-
-        ``k`` is ``n_clusters`` when given, else the most probable. Combined
-        over ``n_orderings`` orders of the set and of each ``set_transforms``
-        copy; the second output has shape ``(n, max_clusters)``, with zeros in
-        the columns ``l >= k``.
-        """
-        check_is_fitted(self, "net_")
-        self._validate_params()
+    def _check_n_clusters(self, n_clusters):
+        """``n_clusters`` of ``predict`` and ``predict_proba``: None or 1..max_clusters."""
         if n_clusters is not None and not (
                 isinstance(n_clusters, Integral) and not isinstance(n_clusters, bool)
                 and 1 <= n_clusters <= self.max_clusters):
             raise ValueError(f"n_clusters={n_clusters!r} is not an integer in "
                              f"[1, max_clusters={self.max_clusters}]: the network has a head "
                              "for each k up to max_clusters only.")
+
+    def _read_set(self, X):
+        """The network's outputs for every reading of the single set ``X``.
+
+        The readings are ``n_orderings`` orders of the set and of each
+        ``set_transforms`` copy. Returns ``P(k)`` of shape
+        ``(n_readings, max_clusters)`` and ``P(l | x_i, k)`` of shape
+        ``(n_readings, n, max_clusters, max_clusters)``, its rows back in the
+        given order of the set.
+        """
+        check_is_fitted(self, "net_")
+        self._validate_params()
         if np.ndim(X) > 2 and image_shape_of(np.asarray(X)) != self.image_shape_:
             shapes = [(self.n_features_in_,)]
             if self.image_shape_ is not None:
@@ -757,13 +781,26 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
                                            for _ in range(self.n_orderings - 1)])
         read = torch.cat([as_tensor(copy)[torch.from_numpy(orders)] for copy in copies])
         out = self.net_.predict_outputs(read, ("count_proba", "assign_proba"))
-        count_proba = out["count_proba"].mean(axis=0)
-        k = int(count_proba.argmax()) + 1 if n_clusters is None else int(n_clusters)
         # each reading's rows back to the given order (copies keep the order of the set)
         undo = np.tile(np.argsort(orders, axis=1), (len(copies), 1))
-        assign = np.take_along_axis(out["assign_proba"][:, :, k - 1], undo[:, :, None], axis=1)
-        proba = np.zeros_like(assign[0])
-        proba[:, :k] = vote_proba(assign[:, :, :k])
+        assign = np.take_along_axis(out["assign_proba"], undo[:, :, None, None], axis=1)
+        return out["count_proba"], assign
+
+    def _set_outputs(self, X, n_clusters=None):
+        """``P(k)`` and ``P(l | x_i, k)`` for the single set ``X``, over all readings.
+
+        ``k`` is ``n_clusters`` when given, else the most probable. ``P(k)``
+        is averaged over the readings (``_read_set``), ``P(l | x_i, k)``
+        averaged after aligning the cluster ids of each reading to the first;
+        the second output has shape ``(n, max_clusters)``, with zeros in the
+        columns ``l >= k``.
+        """
+        self._check_n_clusters(n_clusters)
+        count_proba, assign = self._read_set(X)
+        count_proba = count_proba.mean(axis=0)
+        k = int(count_proba.argmax()) + 1 if n_clusters is None else int(n_clusters)
+        proba = np.zeros(assign.shape[1:3], dtype=assign.dtype)
+        proba[:, :k] = vote_proba(assign[:, :, k - 1, :k])
         return count_proba, proba
 
     def _transformed_copies(self, X):
@@ -819,6 +856,25 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         """
         return self._set_outputs(X, n_clusters)[1]
 
+    def predict_pair_proba(self, X):
+        """``P_ij``, the probability that examples ``i`` and ``j`` of the set ``X`` share a cluster.
+
+        ``P_ij = sum_k P(k) sum_l P(l | x_i, k) P(l | x_j, k)`` (section IV),
+        the quantity ``L_ca`` trains, averaged over ``n_orderings`` orders
+        and ``set_transforms`` copies (cluster ids need no alignment here).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features), or images (n, H, W) or (n, C, H, W)
+            One set.
+
+        Returns
+        -------
+        pair_proba : ndarray of shape (n, n)
+            Symmetric, with ones on the diagonal.
+        """
+        return _mean_pair_proba(*self._read_set(X))
+
     def predict(self, X, n_clusters=None):
         """Cluster the set ``X`` jointly.
 
@@ -828,14 +884,21 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
             One set; it may hold examples of classes unseen in training.
         n_clusters : int, default=None
             The number of clusters, when it is known (1 to ``max_clusters``).
-            None: the most probable one, ``predict_n_clusters(X).argmax() + 1``.
+            None: estimated, as ``decoding`` says.
 
         Returns
         -------
         labels : ndarray of shape (n,)
             Cluster index of each example, below that number of clusters.
         """
-        return self.predict_proba(X, n_clusters).argmax(axis=1)
+        if self.decoding == "count":
+            return self.predict_proba(X, n_clusters).argmax(axis=1)
+        self._check_n_clusters(n_clusters)
+        count_proba, assign = self._read_set(X)
+        pairs = _mean_pair_proba(count_proba, assign)
+        ks = range(1, self.max_clusters + 1) if n_clusters is None else [int(n_clusters)]
+        starts = [vote_proba(assign[:, :, k - 1, :k]).argmax(axis=1) for k in ks]
+        return pair_error_partition(pairs, starts, max(ks))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,8 +8,13 @@ network could have been trained on.
 """
 
 from functools import partial
+from numbers import Integral
 
 import numpy as np
+import torch
+from sklearn.utils.validation import check_scalar
+
+from .augment import distort
 
 
 def rotate_points(X, quarter_turns=1, center=(0.5, 0.5)):
@@ -91,13 +96,79 @@ def flip_images(X, image_shape=None):
     >>> flip_images([[1, 2, 3, 4]], image_shape=(1, 2, 2))
     array([[2, 1, 4, 3]])
     """
+    images, shape = _image_set(X, image_shape, "flip_images")
+    return images[..., ::-1].reshape(shape).copy()
+
+
+def _image_set(X, image_shape, name):
+    """One set of images as ``(n, H, W)`` or ``(n, C, H, W)``, and the shape ``X`` had."""
     X = np.asarray(X)
     if image_shape is not None:
         if X.ndim != 2 or X.shape[1] != np.prod(image_shape):
-            raise ValueError(f"flip_images with image_shape={tuple(image_shape)} takes flat "
+            raise ValueError(f"{name} with image_shape={tuple(image_shape)} takes flat "
                              f"rows of {int(np.prod(image_shape))} values; got shape {X.shape}.")
-        return flip_images(X.reshape(len(X), *image_shape)).reshape(X.shape)
+        return X.reshape(len(X), *image_shape), X.shape
     if X.ndim not in (3, 4):
-        raise ValueError(f"flip_images takes one set of images, of shape (n, H, W) or "
+        raise ValueError(f"{name} takes one set of images, of shape (n, H, W) or "
                          f"(n, C, H, W), or flat rows with image_shape; got shape {X.shape}.")
-    return X[..., ::-1].copy()
+    return X, X.shape
+
+
+def distort_images(X, seed=0, image_shape=None, grid=4, max_fraction=1 / 16):
+    """Distort every image of a set by its own random grid distortion.
+
+    :func:`sklearn_deepcluster.augment.distort` (the Augmentor distortion
+    that paper 003 trains COIL-100 with), drawn from ``seed``: the same
+    ``seed`` gives the same distortions. A distorted object is the same
+    object, so for a network trained with ``augmentations`` that include
+    ``"distort"`` a distorted set is one it was trained on; several such
+    copies as ``set_transforms`` average its outputs over distortions
+    (test-time augmentation, not in the paper). Use
+    :func:`random_distortions` to make them.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, H, W), (n, C, H, W) or (n, C * H * W)
+        One set of images; flat rows need ``image_shape``.
+    seed : int, default=0
+        Seed of the distortions.
+    image_shape : tuple (C, H, W) or (H, W), default=None
+        Shape of one image when ``X`` is flat.
+    grid, max_fraction
+        As in :func:`~sklearn_deepcluster.augment.distort`.
+
+    Returns
+    -------
+    X_distorted : ndarray of float32, of the shape of ``X``
+        Each image stays within its own value range.
+    """
+    images, shape = _image_set(X, image_shape, "distort_images")
+    images = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    channels = images.reshape(len(images), -1, *images.shape[-2:])
+    generator = torch.Generator().manual_seed(seed)
+    distorted = distort(channels, generator, grid=grid, max_fraction=max_fraction)
+    return distorted.numpy().reshape(shape)
+
+
+def random_distortions(n_copies, seed=0, image_shape=None):
+    """``n_copies`` set transforms, each :func:`distort_images` with its own seed.
+
+    Parameters
+    ----------
+    n_copies : int
+        Number of distorted copies.
+    seed : int, default=0
+        The copies use the seeds ``seed, seed + 1, ...``.
+    image_shape : tuple (C, H, W) or (H, W), default=None
+        Shape of one image when the sets are given flat.
+
+    Returns
+    -------
+    transforms : list of ``n_copies`` callables
+        For ``LearnedClusterer(set_transforms=...)``, e.g. with
+        :func:`flip_images`: ``[flip_images] + random_distortions(6)``; they
+        pickle, so the estimator still does.
+    """
+    check_scalar(n_copies, "n_copies", Integral, min_val=1)
+    return [partial(distort_images, seed=seed + i, image_shape=image_shape)
+            for i in range(n_copies)]
