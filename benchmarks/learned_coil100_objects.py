@@ -26,18 +26,16 @@ distortion paper 003 trains with)::
 Appends a table to ``benchmarks/results/learned_coil100_objects.txt``.
 """
 
-import __main__
 import argparse
 import os
 
 import joblib
 import numpy as np
 
-from learned_image_sets import (PooledConvEmbedding, kmeans_on_pixels, predict_given_true_k,
-                                predict_with, test_sets)
+from learned_image_sets import (add_reading_options, check_reading_options, extra_readings,
+                                kmeans_on_pixels, predict_given_true_k, test_sets)
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
-from sklearn_deepcluster.set_transforms import flip_images, random_distortions
 
 
 def object_groups(validation_objects, seed):
@@ -54,23 +52,13 @@ def main(argv=None):
                         help="the --seed of learned_image_sets.py (its split and test sets)")
     parser.add_argument("--note", default="", help="what the model is, for the table")
     parser.add_argument("--out", default=os.path.join(RESULTS, "learned_coil100_objects.txt"))
-    parser.add_argument("--flip", action="store_true",
-                        help="also predict with set_transforms=[flip_images] (row learned_flip)")
-    parser.add_argument("--pairwise", action="store_true",
-                        help="also predict with decoding='pairwise' (row learned_pairwise; "
-                             "with --flip also learned_pairwise_flip)")
-    parser.add_argument("--distortions", type=int, default=0, metavar="N",
-                        help="with --pairwise: also predict with set_transforms=[flip_images] "
-                             "+ random_distortions(N) (row learned_pairwise_flip_distortN)")
+    add_reading_options(parser)
     parser.add_argument("--groups", nargs="+", choices=["training", "validation", "test"],
                         default=["training", "validation", "test"],
                         help="the groups of objects to score")
     args = parser.parse_args(argv)
-    if args.distortions and not args.pairwise:
-        parser.error("--distortions is for --pairwise")
+    check_reading_options(parser, args)
 
-    # learned_image_sets.py --pool, run as a script, pickles its embedding as __main__'s
-    __main__.PooledConvEmbedding = PooledConvEmbedding
     estimator = joblib.load(args.model)
     vars(estimator).setdefault("decoding", "count")  # saved before the parameter existed
     X, y = load("coil100", 0)
@@ -90,17 +78,7 @@ def main(argv=None):
             "kmeans_true_k_pixels": kmeans_on_pixels(X_sets, y_sets),
             "kmeans_true_k_grey": kmeans_on_pixels(X_sets.mean(axis=2), y_sets),
         }
-        if args.flip:
-            methods["learned_flip"] = predict_with(estimator, X_sets, set_transforms=[flip_images])
-        if args.pairwise:
-            methods["learned_pairwise"] = predict_with(estimator, X_sets, decoding="pairwise")
-        if args.pairwise and args.flip:
-            methods["learned_pairwise_flip"] = predict_with(
-                estimator, X_sets, decoding="pairwise", set_transforms=[flip_images])
-        if args.distortions:
-            methods[f"learned_pairwise_flip_distort{args.distortions}"] = predict_with(
-                estimator, X_sets, decoding="pairwise",
-                set_transforms=[flip_images] + random_distortions(args.distortions))
+        methods.update(extra_readings(estimator, X_sets, args))
         for method, labels in methods.items():
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "

@@ -29,7 +29,12 @@ learning the task. Example::
 ``LearnedClusterer(n_orderings=4)`` and ``(n_orderings=16)`` (rows
 ``learned_n_orderings_<R>``); ``--flip`` (COIL-100) with
 ``set_transforms=[flip_images]``, each set also read mirrored (row
-``learned_flip``). ``--augmentations flip rotate scale`` augments every
+``learned_flip``); ``--pairwise`` with ``decoding="pairwise"`` (row
+``learned_pairwise``, with ``--flip`` also ``learned_pairwise_flip``), and
+``--distortions 6`` with that and ``set_transforms=[flip_images] +
+random_distortions(6)`` (row ``learned_pairwise_flip_distort6``); none of
+these changes the training. ``--train-seed`` seeds the training apart from
+the split and the test sets. ``--augmentations flip rotate scale`` augments every
 training set (the paper's COIL-100 run used random grid distortions and
 left-right flips); ``--decay-fraction 0.2`` holds the learning rate, then
 decays it linearly to 0 over the last 20% of ``--max-iter``;
@@ -69,7 +74,7 @@ from sklearn_deepcluster._base import image_shape_of, seeded_torch
 from sklearn_deepcluster._set_sampling import class_members, sample_sets_from_classes
 from sklearn_deepcluster.modules.layers import as_images
 from sklearn_deepcluster.modules.set_network import ConvEmbedding
-from sklearn_deepcluster.set_transforms import flip_images
+from sklearn_deepcluster.set_transforms import flip_images, random_distortions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from learned_point_sets import (RESULTS, TimeBudget, add_decay_fraction,  # noqa: E402
@@ -135,6 +140,44 @@ def predict_with(estimator, X_sets, **params):
         estimator.set_params(**own)
 
 
+def add_reading_options(parser):
+    """``--flip``, ``--pairwise`` and ``--distortions``: extra ways to read the test sets."""
+    parser.add_argument("--flip", action="store_true",
+                        help="coil100: also predict with set_transforms=[flip_images] (each set "
+                             "and its mirror image; row learned_flip)")
+    parser.add_argument("--pairwise", action="store_true",
+                        help="also predict with decoding='pairwise' (row learned_pairwise; with "
+                             "--flip also learned_pairwise_flip)")
+    parser.add_argument("--distortions", type=int, default=0, metavar="N",
+                        help="with --pairwise: also predict with set_transforms=[flip_images] + "
+                             "random_distortions(N) (row learned_pairwise_flip_distortN)")
+
+
+def check_reading_options(parser, args):
+    """Usage errors of ``add_reading_options``' options."""
+    if args.distortions and not args.pairwise:
+        parser.error("--distortions is for --pairwise")
+    if args.distortions < 0:
+        parser.error("--distortions must be at least 0")
+
+
+def extra_readings(estimator, X_sets, args):
+    """Labels of each set for the rows that ``add_reading_options``' options ask for."""
+    rows = {}
+    if args.flip:
+        rows["learned_flip"] = predict_with(estimator, X_sets, set_transforms=[flip_images])
+    if args.pairwise:
+        rows["learned_pairwise"] = predict_with(estimator, X_sets, decoding="pairwise")
+    if args.pairwise and args.flip:
+        rows["learned_pairwise_flip"] = predict_with(estimator, X_sets, decoding="pairwise",
+                                                     set_transforms=[flip_images])
+    if args.distortions:
+        rows[f"learned_pairwise_flip_distort{args.distortions}"] = predict_with(
+            estimator, X_sets, decoding="pairwise",
+            set_transforms=[flip_images] + random_distortions(args.distortions))
+    return rows
+
+
 def kmeans_on_pixels(X_sets, y_sets):
     """KMeans on each set's raw pixels, given its true number of clusters."""
     return [KMeans(len(np.unique(t)), n_init=10, random_state=0).fit_predict(
@@ -192,7 +235,9 @@ def image_set_methods(record):
     """The scored entries of an image-set record, in table order."""
     orderings = sorted((n for n in record if n.startswith("learned_n_orderings")),
                        key=lambda n: int(n.rsplit("_", 1)[1]))
-    return ["learned", "learned_true_k", *orderings, "learned_flip", "kmeans_true_k_pixels",
+    distorted = sorted(n for n in record if n.startswith("learned_pairwise_flip_distort"))
+    return ["learned", "learned_true_k", *orderings, "learned_flip", "learned_pairwise",
+            "learned_pairwise_flip", *distorted, "kmeans_true_k_pixels",
             "learned_on_training_digits"]
 
 
@@ -221,10 +266,7 @@ def main(argv=None):
     parser.add_argument("--augmentations", nargs="+", default=None, metavar="NAME",
                         help="LearnedClusterer's augmentations (sklearn_deepcluster.augment), "
                              "applied to every training set")
-    parser.add_argument("--flip", action="store_true",
-                        help="coil100: also score the network predicting with "
-                             "set_transforms=[flip_images] (each set and its mirror image; "
-                             "row learned_flip)")
+    add_reading_options(parser)
     parser.add_argument("--validation-fraction", type=float, default=None, metavar="F",
                         help="LearnedClusterer's validation_fraction: the share of the training "
                              "classes held out for early stopping; default 0 for mnist, "
@@ -236,7 +278,12 @@ def main(argv=None):
     parser.add_argument("--ema-decay", type=float, default=None, metavar="D",
                         help="LearnedClusterer's ema_decay: validate and keep a moving average "
                              "of the weights")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the object split (coil100), the test sets and, unless "
+                             "--train-seed, the training")
+    parser.add_argument("--train-seed", type=int, default=None, metavar="S",
+                        help="seed of the training alone (initialisation, sets, held-out "
+                             "classes); default --seed")
     parser.add_argument("--save-model", metavar="PATH",
                         help="pickle the fitted estimator there (joblib)")
     parser.add_argument("--out", default=None,
@@ -246,8 +293,11 @@ def main(argv=None):
         parser.error("--decay-fraction must be in (0, 1]")
     if args.downsample < 1 or args.pool < 1:
         parser.error("--downsample and --pool must be at least 1")
-    if args.flip and args.dataset != "coil100":
-        parser.error("--flip is for coil100: a mirrored digit is not the same digit")
+    if (args.flip or args.distortions) and args.dataset != "coil100":
+        parser.error("--flip and --distortions are for coil100: a mirrored digit is not the "
+                     "same digit")
+    check_reading_options(parser, args)
+    train_seed = args.seed if args.train_seed is None else args.train_seed
 
     X, y = load(args.dataset, 0)
     h, w = X.shape[-2:]
@@ -278,7 +328,7 @@ def main(argv=None):
     if args.pool > 1:
         if embedding != "conv":
             parser.error("--pool is for the conv embedding")
-        with seeded_torch(args.seed):
+        with seeded_torch(train_seed):
             pooled = PooledConvEmbedding(image_shape_of(X), args.pool)
     # flat examples for the fully connected embedding, with their image shape
     # (which augmenting them needs)
@@ -304,7 +354,7 @@ def main(argv=None):
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
                            optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
                            augmentations=args.augmentations, ema_decay=args.ema_decay,
-                           callbacks=callbacks, random_state=args.seed)
+                           callbacks=callbacks, random_state=train_seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     est.fit(X[train], y[train])
     fit_seconds = time.perf_counter() - start
@@ -320,9 +370,8 @@ def main(argv=None):
     given_k = predict_given_true_k(est, X_test, y_test)
     orderings = {f"learned_n_orderings_{r}": s for r, (s, _) in
                  score_orderings(est, X_test, y_test, args.orderings).items()}
-    if args.flip:
-        mirrored = predict_with(est, X_test, set_transforms=[flip_images])
-        flipped = {"learned_flip": scores(y_test, mirrored)}
+    readings = {name: scores(y_test, labels)
+                for name, labels in extra_readings(est, X_test, args).items()}
     kmeans = kmeans_on_pixels(X_test, y_test)
 
     record = {
@@ -336,14 +385,14 @@ def main(argv=None):
                   "lr": args.lr, "validation_fraction": validation_fraction,
                   "set_order": args.set_order, "decay_fraction": args.decay_fraction,
                   "augmentations": args.augmentations, "downsample": args.downsample,
-                  "pool": args.pool, "ema_decay": args.ema_decay,
+                  "pool": args.pool, "ema_decay": args.ema_decay, "random_state": train_seed,
                   "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
                   "budget_minutes": args.budget_minutes,
                   "final_train_loss": float(est.history_[-1]["train_loss"])},
         "learned": scores(y_test, learned),
         "learned_true_k": scores(y_test, given_k),
         **orderings,
-        **(flipped if args.flip else {}),
+        **readings,
         "kmeans_true_k_pixels": scores(y_test, kmeans),
         **({"learned_on_training_digits": scores(y_seen, [est.predict(x) for x in X_seen])}
            if args.dataset == "mnist" else {}),

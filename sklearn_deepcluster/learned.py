@@ -871,7 +871,8 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         Returns
         -------
         pair_proba : ndarray of shape (n, n)
-            Symmetric, with ones on the diagonal.
+            Symmetric; on the diagonal, ``P_ii`` is below 1 where the
+            assignments are uncertain.
         """
         return _mean_pair_proba(*self._read_set(X))
 

@@ -361,6 +361,27 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
     flipped = [row.split(" | ")[3:5] for row in rows if row.split(" | ")[2] == "learned_flip"]
     assert flipped == [[f"{record['learned_flip'][m]:.3f}" for m in ("mr", "nmi")]]
 
+    # --pairwise and --distortions: rows of decoding="pairwise", with the flip and distortions
+    # (on 20 sets of the test objects, for time)
+    few_sets = lambda X, y, n_sets, *args: learned_image_sets.test_sets(X, y, 20, *args)  # noqa: E731
+    monkeypatch.setattr(learned_coil100_objects, "test_sets", few_sets)
+    decoded = tmp_path / "decoded.txt"
+    learned_coil100_objects.main(["--model", str(model), "--out", str(decoded), "--groups", "test",
+                                  "--flip", "--pairwise", "--distortions", "2"])
+    rows = {row.split(" | ")[2]: row.split(" | ")[3:5] for row in open(decoded)
+            if row.startswith("| test")}
+    assert {"learned_pairwise", "learned_pairwise_flip",
+            "learned_pairwise_flip_distort2"} < set(rows)
+    X, y = fake_coil
+    estimator = joblib.load(model).set_params(decoding="pairwise")
+    member = np.isin(y, learned_coil100_objects.object_groups(
+        estimator.validation_classes_, 0)["test"])
+    X_sets, y_sets = few_sets(X[member], y[member], 300, 20, 5, 10_000)
+    expected = learned_point_sets.scores(y_sets, [estimator.predict(x) for x in X_sets])
+    assert rows["learned_pairwise"] == [f"{expected[m]:.3f}" for m in ("mr", "nmi")]
+    with pytest.raises(SystemExit):
+        learned_coil100_objects.main(["--model", str(model), "--distortions", "2"])
+
 
 def test_learned_image_sets_downsample_keeps_block_means(tmp_path, monkeypatch):
     """--downsample 2: every image is the means of its 2x2 blocks, shape kept, and recorded."""

@@ -19,7 +19,9 @@ from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluste
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
                                                  same_cluster_targets)
-from sklearn_deepcluster.set_transforms import flip_images, rotate_points, square_rotations
+from sklearn_deepcluster.pair_partition import expected_pair_errors
+from sklearn_deepcluster.set_transforms import (distort_images, flip_images, random_distortions,
+                                                rotate_points, square_rotations)
 from sklearn_deepcluster.modules.set_network import (ResidualBiLSTM, SetClusteringNetwork,
                                                      principal_order)
 
@@ -286,6 +288,80 @@ def test_rotate_points_turns_about_the_centre():
     np.testing.assert_allclose(rotate_points(x, 1, center=(0, 0)), np.c_[-x[:, 1], x[:, 0]])
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         rotate_points(np.zeros((4, 3)))
+
+
+def test_pair_proba_is_the_marginal_of_the_network_outputs():
+    X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=3, random_state=0)
+    est = tiny_learned(max_clusters=3, set_size=16).fit(X, y)
+    x = X[0]
+    out = est.net_.predict_outputs(torch.as_tensor(x[None], dtype=torch.float32),
+                                   ("count_proba", "assign_proba"))
+    count, assign = out["count_proba"][0], out["assign_proba"][0]  # (3,), (16, 3, 3)
+    by_hand = sum(count[k] * assign[:, k] @ assign[:, k].T for k in range(3))
+    pairs = est.predict_pair_proba(x)
+    np.testing.assert_allclose(pairs, by_hand, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(pairs, pairs.T, rtol=1e-6)
+    # with set transforms, the average of each copy's P_ij (no alignment needed)
+    copies = [x] + [t(x) for t in square_rotations()]
+    alone = [est.predict_pair_proba(c) for c in copies]
+    est.set_params(set_transforms=square_rotations())
+    np.testing.assert_allclose(est.predict_pair_proba(x), np.mean(alone, axis=0), rtol=1e-5,
+                               atol=1e-7)
+
+
+def test_pairwise_decoding_lowers_the_expected_pair_errors():
+    X, y = make_point_sets(n_sets=64, n_points=16, max_clusters=3, random_state=0)
+    est = tiny_learned(max_clusters=3, set_size=16).fit(X, y)
+    lowered = 0
+    for x in X[:10]:
+        pairs = est.predict_pair_proba(x)
+        by_count = est.predict(x)
+        pairwise = est.set_params(decoding="pairwise").predict(x)
+        est.set_params(decoding="count")
+        # the heads are the starts of the search, so it never does worse than the paper's
+        assert expected_pair_errors(pairwise, pairs) <= expected_pair_errors(by_count, pairs)
+        lowered += expected_pair_errors(pairwise, pairs) < expected_pair_errors(by_count, pairs)
+        assert list(np.unique(pairwise)) == list(range(pairwise.max() + 1))
+    assert lowered > 0  # the untrained heads disagree with P_ij somewhere
+    est.set_params(decoding="pairwise")
+    for k in (1, 2):
+        assert est.predict(X[0], n_clusters=k).max() < k
+    # predict_proba and predict_n_clusters do not depend on the decoding
+    np.testing.assert_array_equal(est.predict_proba(X[0]),
+                                  est.set_params(decoding="count").predict_proba(X[0]))
+    with pytest.raises(ValueError, match="'decoding' parameter of LearnedClusterer"):
+        est.set_params(decoding="argmax").predict(X[0])
+
+
+def test_pairwise_decoding_splits_well_separated_blobs():
+    X, y = two_blob_sets(400)
+    X_test, y_test = two_blob_sets(30, seed=1)
+    est = blob_learner(decoding="pairwise").fit(X, y)
+    nmi = [normalized_mutual_info_score(t, est.predict(x)) for x, t in zip(X_test, y_test)]
+    assert np.mean(nmi) > 0.9
+    with pytest.raises(ValueError, match="max_clusters=2"):
+        est.predict(X_test[0], n_clusters=3)
+
+
+def test_distort_images_is_seeded_and_keeps_shape_and_range():
+    rng = np.random.RandomState(0)
+    x = rng.rand(4, 3, 8, 8)
+    distorted = distort_images(x, seed=1)
+    assert distorted.shape == x.shape and distorted.dtype == np.float32
+    np.testing.assert_array_equal(distorted, distort_images(x, seed=1))
+    assert not np.allclose(distorted, distort_images(x, seed=2))
+    assert not np.allclose(distorted, x)
+    for image, source in zip(distorted, x):
+        assert source.min() - 1e-6 <= image.min() and image.max() <= source.max() + 1e-6
+    flat = distort_images(x.reshape(4, -1), seed=1, image_shape=(3, 8, 8))
+    np.testing.assert_allclose(flat, distorted.reshape(4, -1))
+    assert distort_images(x[:, 0], seed=1).shape == (4, 8, 8)
+    with pytest.raises(ValueError, match="distort_images takes one set of images"):
+        distort_images(x.reshape(4, -1))
+    transforms = pickle.loads(pickle.dumps(random_distortions(3, seed=5)))
+    np.testing.assert_array_equal(transforms[2](x), distort_images(x, seed=7))
+    with pytest.raises(ValueError, match="n_copies == 0"):
+        random_distortions(0)
 
 
 def test_flip_images_mirrors_each_image_left_to_right():
