@@ -450,6 +450,38 @@ def test_learned_image_sets_ema_decay_reaches_the_estimator_and_the_record(tmp_p
     assert "weights averaged (EMA 0.5)" in open(tmp_path / "a.md").read()
 
 
+def test_learned_image_sets_train_seed_and_pairwise_readings(tmp_path, monkeypatch):
+    """--train-seed seeds the training only; --pairwise and --distortions add their rows."""
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil100())
+    out, model = tmp_path / "coil.json", tmp_path / "coil.joblib"
+    common = ["--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
+              "--sets-per-batch", "2", "--max-iter", "2", "--out", str(out)]
+    learned_image_sets.main([*common, "--save-model", str(model)])
+    learned_image_sets.main([*common, "--train-seed", "3", "--pairwise", "--distortions", "1",
+                             "--save-model", str(model)])
+    default, reseeded = json.load(open(out))
+    assert default["train"]["random_state"] == 0 and reseeded["train"]["random_state"] == 3
+    assert joblib.load(model).random_state == 3
+    # the same split and test sets, another training
+    assert default["split"]["test_objects"] == reseeded["split"]["test_objects"]
+    assert default["kmeans_true_k_pixels"] == reseeded["kmeans_true_k_pixels"]
+    assert default["train"]["final_train_loss"] != reseeded["train"]["final_train_loss"]
+    assert {"learned_pairwise", "learned_pairwise_flip_distort1"} < set(reseeded)
+    assert "learned_pairwise_flip" not in reseeded  # that one needs --flip
+    assert "| learned_pairwise_flip_distort1 |" in open(tmp_path / "coil.md").read()
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--distortions", "2"], "--distortions is for --pairwise"),
+    (["--pairwise", "--distortions", "-1"], "--distortions must be at least 0")])
+def test_learned_image_sets_bad_reading_options_are_usage_errors(tmp_path, capsys, options,
+                                                                message):
+    with pytest.raises(SystemExit):
+        learned_image_sets.main(["--dataset", "coil100", *options,
+                                 "--out", str(tmp_path / "c.json")])
+    assert message in capsys.readouterr().err
+
+
 def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monkeypatch):
     """Run as a script with --pool, the benchmark pickles its CNN where a later process
     (learned_coil100_objects.py) finds it."""
