@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_deepcluster.pair_partition import pair_error_partition
+from sklearn_deepcluster.set_transforms import flip_images, random_distortions
+
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "benchmarks")
 sys.path.insert(0, BENCHMARKS)
@@ -20,6 +23,7 @@ sys.path.insert(0, BENCHMARKS)
 import ddc_batch_augmentation  # noqa: E402
 import ddc_n_init_curve  # noqa: E402
 import ddc_vote_size  # noqa: E402
+import learned_coil100_ensemble  # noqa: E402
 import learned_coil100_objects  # noqa: E402
 import learned_errors  # noqa: E402
 import learned_image_sets  # noqa: E402
@@ -480,6 +484,48 @@ def test_learned_image_sets_bad_reading_options_are_usage_errors(tmp_path, capsy
         learned_image_sets.main(["--dataset", "coil100", *options,
                                  "--out", str(tmp_path / "c.json")])
     assert message in capsys.readouterr().err
+
+
+def test_learned_coil100_ensemble_averages_the_pair_probabilities(tmp_path, monkeypatch):
+    """Each model alone as the objects script reads it; the same model twice is that model."""
+    fake_coil = fake_coil100()
+    monkeypatch.setattr(learned_image_sets, "load", lambda dataset, n: fake_coil)
+    models = [tmp_path / "a.joblib", tmp_path / "b.joblib"]
+    for model, seed in zip(models, ("0", "1")):
+        learned_image_sets.main(["--dataset", "coil100", "--n-layers", "1", "--hidden-size", "8",
+                                 "--sets-per-batch", "2", "--max-iter", "2", "--train-seed", seed,
+                                 "--save-model", str(model), "--out", str(tmp_path / "c.json")])
+    monkeypatch.setattr(learned_coil100_ensemble, "load", lambda dataset, n: fake_coil)
+    few_sets = lambda X, y, n_sets, *args: learned_image_sets.test_sets(X, y, 10, *args)  # noqa: E731
+    monkeypatch.setattr(learned_coil100_ensemble, "test_sets", few_sets)
+
+    def table(*paths):
+        out = tmp_path / "ensemble.txt"
+        out.unlink(missing_ok=True)
+        learned_coil100_ensemble.main(["--models", *map(str, paths), "--distortions", "1",
+                                       "--out", str(out)])
+        return {row.split(" | ")[1]: row.split(" | ")[2:4] for row in open(out)
+                if row.startswith("| 0 |")}
+
+    rows = table(*models)
+    assert set(rows) == {"model 0", "model 1", "ensemble"}
+    a, b = (joblib.load(m).set_params(decoding="pairwise",
+                                      set_transforms=[flip_images] + random_distortions(1))
+            for m in models)
+    member = np.isin(fake_coil[1], learned_coil100_objects.object_groups(
+        a.validation_classes_, 0)["test"])
+    X_sets, y_sets = few_sets(fake_coil[0][member], fake_coil[1][member], 300, 20, 5, 10_000)
+
+    def scored(label_sets):
+        s = learned_point_sets.scores(y_sets, label_sets)
+        return [f"{s[m]:.4f}" for m in ("mr", "nmi")]
+
+    assert rows["model 1"] == scored([b.predict(x) for x in X_sets])
+    assert rows["ensemble"] == scored([pair_error_partition(
+        (a.predict_pair_proba(x) + b.predict_pair_proba(x)) / 2, [a.predict(x), b.predict(x)], 5)
+        for x in X_sets])
+    twice = table(models[1], models[1])
+    assert twice["ensemble"] == twice["model 0"] == rows["model 1"]
 
 
 def test_learned_image_sets_pooled_model_loads_after_a_script_run(tmp_path, monkeypatch):
