@@ -261,10 +261,12 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
         clustering, e.g. :func:`~sklearn_deepcluster.set_transforms.square_rotations`
         for :func:`~sklearn_deepcluster.datasets.make_point_sets`, or
         :func:`~sklearn_deepcluster.set_transforms.flip_images` for photographed
-        objects.
+        objects, or copies distorted as in training
+        (:func:`~sklearn_deepcluster.set_transforms.random_distortions`).
         ``predict``, ``predict_proba`` and ``predict_n_clusters`` combine the
         outputs for the set and each transformed copy (each read in
-        ``n_orderings`` orders) as ``n_orderings`` combines orders. Use only
+        ``n_orderings`` orders) as ``n_orderings`` combines orders;
+        ``predict_pair_proba`` averages their ``P_ij``. Use only
         symmetries of the training distribution. None: the set alone.
         Training is unchanged. See Notes.
     decoding : {"count", "pairwise"}, default="count"
