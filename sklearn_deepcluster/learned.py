@@ -153,10 +153,13 @@ class HeldOutSets:
 
 
 def _mean_pair_proba(count_proba, assign_proba):
-    """``P_ij`` of each reading of a set (``LearnedClusterer._read_set``), averaged."""
+    """``P_ij`` of each reading of a set (``LearnedClusterer._read_set``), averaged.
+
+    Clipped to [0, 1]: softmax outputs in float32 can sum to a hair above 1.
+    """
     pairs = pairwise_same_cluster_proba(torch.from_numpy(count_proba),
                                         torch.from_numpy(assign_proba))
-    return pairs.mean(dim=0).numpy()
+    return pairs.mean(dim=0).clamp(0, 1).numpy()
 
 
 def _relabel_rows(y):

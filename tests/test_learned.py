@@ -14,12 +14,13 @@ from sklearn_deepcluster import LearnedClusterer
 from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster._set_sampling import (class_members, expected_same_cluster_share,
                                                sample_cluster_sizes, sample_sets_from_classes)
-from sklearn_deepcluster.learned import LearnedClusteringLoss, RecalibrateBatchNorm
+from sklearn_deepcluster.learned import (LearnedClusteringLoss, RecalibrateBatchNorm,
+                                         _mean_pair_proba)
 from sklearn_deepcluster.losses.pairwise import (cluster_assignment_loss, cluster_count_loss,
                                                  n_clusters_of, pair_weights,
                                                  pairwise_same_cluster_proba,
                                                  same_cluster_targets)
-from sklearn_deepcluster.pair_partition import expected_pair_errors
+from sklearn_deepcluster.pair_partition import expected_pair_errors, pair_error_partition
 from sklearn_deepcluster.set_transforms import (distort_images, flip_images, random_distortions,
                                                 rotate_points, square_rotations)
 from sklearn_deepcluster.modules.set_network import (ResidualBiLSTM, SetClusteringNetwork,
@@ -312,6 +313,16 @@ def test_pair_proba_is_the_marginal_of_the_network_outputs():
     est.set_params(set_transforms=square_rotations())
     np.testing.assert_allclose(est.predict_pair_proba(x), np.mean(alone, axis=0), rtol=1e-5,
                                atol=1e-7)
+
+
+def test_pair_proba_stays_in_0_1_when_float32_outputs_sum_above_1():
+    count = np.array([[0.6, 0.4000001]], np.float32)  # sums to a hair above 1
+    assign = np.zeros((1, 3, 2, 2), np.float32)
+    assign[0, :, 0, 0] = assign[0, :, 1, 0] = 1.0  # all three examples in cluster 0
+    assert count.sum() > 1
+    pairs = _mean_pair_proba(count, assign)
+    assert pairs.max() == 1.0
+    np.testing.assert_array_equal(pair_error_partition(pairs, [np.array([0, 1, 1])], 2), 0)
 
 
 def test_pairwise_decoding_lowers_the_expected_pair_errors():
