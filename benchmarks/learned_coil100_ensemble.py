@@ -19,10 +19,9 @@ Appends a table to ``benchmarks/results/learned_coil100_ensemble.txt``.
 import argparse
 import os
 
-import joblib
 import numpy as np
 
-from learned_coil100_objects import object_groups
+from learned_coil100_objects import load_estimator, object_groups
 from learned_image_sets import test_sets
 from learned_point_sets import RESULTS, scores, text_header
 from run import load
@@ -52,7 +51,7 @@ def main(argv=None):
     if args.distortions < 0:
         parser.error("--distortions must be at least 0")
 
-    estimators = [joblib.load(path) for path in args.models]
+    estimators = [load_estimator(path) for path in args.models]
     X, y = load("coil100", 0)
     first = estimators[0]
     test = np.isin(y, object_groups(first.validation_classes_, args.seed)["test"])

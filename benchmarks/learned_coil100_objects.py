@@ -38,6 +38,13 @@ from learned_point_sets import RESULTS, scores, text_header
 from run import load
 
 
+def load_estimator(path):
+    """A pickled LearnedClusterer; one saved before ``decoding`` existed gets the paper's."""
+    estimator = joblib.load(path)
+    vars(estimator).setdefault("decoding", "count")
+    return estimator
+
+
 def object_groups(validation_objects, seed):
     """Training, validation and test objects of ``learned_image_sets.py --seed seed``."""
     objects = np.random.RandomState(seed).permutation(100)
@@ -59,8 +66,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     check_reading_options(parser, args)
 
-    estimator = joblib.load(args.model)
-    vars(estimator).setdefault("decoding", "count")  # saved before the parameter existed
+    estimator = load_estimator(args.model)
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
              "| objects | saturation | method | MR | NMI | BBN | k exact |",

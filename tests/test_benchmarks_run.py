@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_deepcluster import LearnedClusterer
+from sklearn_deepcluster.datasets import make_point_sets
 from sklearn_deepcluster.pair_partition import pair_error_partition
 from sklearn_deepcluster.set_transforms import flip_images, random_distortions
 
@@ -484,6 +486,17 @@ def test_learned_image_sets_bad_reading_options_are_usage_errors(tmp_path, capsy
         learned_image_sets.main(["--dataset", "coil100", *options,
                                  "--out", str(tmp_path / "c.json")])
     assert message in capsys.readouterr().err
+
+
+def test_a_model_pickled_before_decoding_existed_loads_with_the_papers(tmp_path):
+    X, y = make_point_sets(n_sets=8, n_points=8, max_clusters=2, random_state=0)
+    est = LearnedClusterer(max_clusters=2, n_layers=1, hidden_size=8, sets_per_batch=4,
+                           max_iter=2, random_state=0).fit(X, y)
+    del est.decoding
+    joblib.dump(est, tmp_path / "old.joblib")
+    loaded = learned_coil100_objects.load_estimator(tmp_path / "old.joblib")
+    assert loaded.decoding == "count"
+    assert loaded.set_params(decoding="pairwise").predict(X[0]).shape == (8,)
 
 
 def test_learned_coil100_ensemble_averages_the_pair_probabilities(tmp_path, monkeypatch):
