@@ -57,18 +57,17 @@ def main(argv=None):
     test = np.isin(y, object_groups(first.validation_classes_, args.seed)["test"])
     X_sets, y_sets = test_sets(X[test], y[test], 300, first.set_size_, first.max_clusters,
                                10_000 + args.seed)
+    lines = [*text_header(first, f"{len(estimators)} models, read with decoding='pairwise' "
+                                 f"and [flip_images] + random_distortions({args.distortions}). "
+                                 f"{args.note}"),
+             "| test objects of split | method | MR | NMI | BBN | k exact |",
+             "|---|---|---|---|---|---|"]
     readings = [pairwise_readings(est, X_sets, args.distortions) for est in estimators]
     rows = {f"model {i}": labels for i, (_, labels) in enumerate(readings)}
     rows["ensemble"] = [
         pair_error_partition(np.mean([pairs[s] for pairs, _ in readings], axis=0),
                              [labels[s] for _, labels in readings], first.max_clusters)
         for s in range(len(X_sets))]
-
-    lines = [*text_header(first, f"{len(estimators)} models, read with decoding='pairwise' "
-                                 f"and [flip_images] + random_distortions({args.distortions}). "
-                                 f"{args.note}"),
-             "| test objects of split | method | MR | NMI | BBN | k exact |",
-             "|---|---|---|---|---|---|"]
     for method, labels in rows.items():
         s = scores(y_sets, labels)
         lines.append(f"| {args.seed} | {method} | {s['mr']:.4f} | {s['nmi']:.4f} | "

@@ -517,6 +517,7 @@ def test_learned_coil100_ensemble_averages_the_pair_probabilities(tmp_path, monk
         out.unlink(missing_ok=True)
         learned_coil100_ensemble.main(["--models", *map(str, paths), "--distortions", "1",
                                        "--out", str(out)])
+        assert "set_transforms" not in out.read_text()  # the header describes the saved model
         return {row.split(" | ")[1]: row.split(" | ")[2:4] for row in open(out)
                 if row.startswith("| 0 |")}
 
