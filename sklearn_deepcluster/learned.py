@@ -426,11 +426,11 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
       in training, test-time) to 0.863 / 0.101, against the paper's 0.867 /
       0.116; a second training of each split, read so, gave 0.859 / 0.106,
       and the two networks' ``P_ij`` averaged 0.889 / 0.083
-      (``benchmarks/learned_coil100_ensemble.py``). On four 60,000-iteration models without the average it also
-      raised NMI on every split and group, 0.794 to 0.822 on the test
-      objects (``benchmarks/results/learned_coil100_objects.txt``). On sets of
-      unseen MNIST digits, where the network scores NMI 0.23, it changed
-      nothing.
+      (``benchmarks/learned_coil100_ensemble.py``). On four 60,000-iteration
+      models without the average it also raised NMI on every split and
+      group, 0.794 to 0.822 on the test objects
+      (``benchmarks/results/learned_coil100_objects.txt``). On sets of unseen
+      MNIST digits, where the network scores NMI 0.23, it changed nothing.
     - ``n_orderings > 1`` is not in the paper. The bi-LSTMs read a set in
       order, so their outputs depend on it; averaging over orders reduces
       that variance. On the point sets, the 4 x 128 network above (a rerun:
