@@ -18,6 +18,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_array, check_scalar
 
+from .ensemble import _check_integer_labels
+
 
 def _check_pair_proba(pair_proba):
     """``pair_proba`` as a float64 symmetric matrix in [0, 1], else a ``ValueError``."""
@@ -34,9 +36,8 @@ def _check_pair_proba(pair_proba):
 
 def _check_labels(labels, n):
     """Integer labels ``0..`` for ``n`` examples, else a ``ValueError``."""
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer) or (
-            n and labels.min() < 0):
+    labels = _check_integer_labels(labels, "labels")
+    if labels.shape != (n,) or (n and labels.min() < 0):
         raise ValueError(f"labels must be {n} non-negative integers, one per row of "
                          f"pair_proba; got {labels!r}.")
     return labels

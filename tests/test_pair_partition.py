@@ -87,7 +87,7 @@ def test_max_clusters_bounds_the_clusters():
     ([[1, 1.5], [1.5, 1]], [[0, 0]], {}, r"\[0, 1\]"),
     ([[1, np.nan], [np.nan, 1]], [[0, 0]], {}, "NaN"),
     (np.eye(2), [[0, 0, 0]], {}, "2 non-negative integers"),
-    (np.eye(2), [[0.5, 0]], {}, "2 non-negative integers"),
+    (np.eye(2), [[0.5, 0]], {}, "labels must hold integer cluster ids"),
     (np.eye(2), [[0, 2]], {"max_clusters": 2}, "max_clusters=2 allows labels below it"),
     (np.eye(2), [], {}, "at least one starting partition"),
     (np.eye(2), [[0, 0]], {"max_clusters": 0}, "max_clusters == 0"),
