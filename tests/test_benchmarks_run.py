@@ -355,9 +355,10 @@ def test_learned_image_sets_coil100_options(tmp_path, monkeypatch):
                                                             "| test"))]
     assert [row.split(" | ")[0] for row in rows[::4]] == ["| training (80)", "| validation (10)",
                                                           "| test (10)"]
-    test_rows = {row.split(" | ")[2]: row.split(" | ")[3:5] for row in rows[-4:]}
+    test_rows = {row.split(" | ")[2]: row.split(" | ")[3:6] for row in rows[-4:]}
     for method in ("learned", "learned_true_k"):
-        assert test_rows[method] == [f"{record[method][m]:.3f}" for m in ("mr", "nmi")]
+        assert test_rows[method] == [f"{record[method][m]:.3f}"
+                                     for m in ("mr", "nmi", "nmi_geometric")]
     assert set(test_rows) == {"learned", "learned_true_k", "kmeans_true_k_pixels",
                               "kmeans_true_k_grey"}
 
@@ -518,7 +519,7 @@ def test_learned_coil100_ensemble_averages_the_pair_probabilities(tmp_path, monk
         learned_coil100_ensemble.main(["--models", *map(str, paths), "--distortions", "1",
                                        "--out", str(out)])
         assert "set_transforms" not in out.read_text()  # the header describes the saved model
-        return {row.split(" | ")[1]: row.split(" | ")[2:4] for row in open(out)
+        return {row.split(" | ")[1]: row.split(" | ")[2:5] for row in open(out)
                 if row.startswith("| 0 |")}
 
     rows = table(*models)
@@ -532,7 +533,7 @@ def test_learned_coil100_ensemble_averages_the_pair_probabilities(tmp_path, monk
 
     def scored(label_sets):
         s = learned_point_sets.scores(y_sets, label_sets)
-        return [f"{s[m]:.4f}" for m in ("mr", "nmi")]
+        return [f"{s[m]:.4f}" for m in ("mr", "nmi", "nmi_geometric")]
 
     assert rows["model 1"] == scored([b.predict(x) for x in X_sets])
     assert rows["ensemble"] == scored([pair_error_partition(
