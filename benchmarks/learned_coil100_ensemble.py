@@ -24,7 +24,7 @@ import numpy as np
 
 from learned_coil100_objects import load_estimator, object_groups
 from learned_image_sets import test_sets
-from learned_point_sets import RESULTS, scores, text_header
+from learned_point_sets import RESULTS, SCORE_COLUMNS, score_cells, scores, text_header
 from run import load
 from sklearn_deepcluster.pair_partition import pair_error_partition
 from sklearn_deepcluster.set_transforms import flip_images, random_distortions
@@ -61,7 +61,7 @@ def main(argv=None):
     lines = [*text_header(first, f"{len(estimators)} models, read with decoding='pairwise' "
                                  f"and [flip_images] + random_distortions({args.distortions}). "
                                  f"{args.note}"),
-             "| test objects of split | method | MR | NMI | NMI (geometric) | BBN | k exact |",
+             f"| test objects of split | method | {SCORE_COLUMNS} |",
              "|---|---|---|---|---|---|---|"]
     readings = [pairwise_readings(est, X_sets, args.distortions) for est in estimators]
     rows = {f"model {i}": labels for i, (_, labels) in enumerate(readings)}
@@ -70,9 +70,7 @@ def main(argv=None):
                              [labels[s] for _, labels in readings], first.max_clusters)
         for s in range(len(X_sets))]
     for method, labels in rows.items():
-        s = scores(y_sets, labels)
-        lines.append(f"| {args.seed} | {method} | {s['mr']:.4f} | {s['nmi']:.4f} | "
-                     f"{s['nmi_geometric']:.4f} | {s['bbn']:.4f} | {s['k_exact']:.2f} |")
+        lines.append(f"| {args.seed} | {method} | {score_cells(scores(y_sets, labels), 4)} |")
     print("\n".join(lines), flush=True)
     with open(args.out, "a") as f:
         f.write("\n".join(lines) + "\n\n")

@@ -36,7 +36,7 @@ import numpy as np
 
 from learned_image_sets import (add_reading_options, check_reading_options, extra_readings,
                                 kmeans_on_pixels, predict_given_true_k, test_sets)
-from learned_point_sets import RESULTS, scores, text_header
+from learned_point_sets import RESULTS, SCORE_COLUMNS, score_cells, scores, text_header
 from run import load
 
 
@@ -71,7 +71,7 @@ def main(argv=None):
     estimator = load_estimator(args.model)
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
-             "| objects | saturation | method | MR | NMI | NMI (geometric) | BBN | k exact |",
+             f"| objects | saturation | method | {SCORE_COLUMNS} |",
              "|---|---|---|---|---|---|---|---|"]
     for group, objects in object_groups(estimator.validation_classes_, args.seed).items():
         if group not in args.groups:
@@ -90,9 +90,7 @@ def main(argv=None):
         for method, labels in methods.items():
             s = scores(y_sets, labels)
             lines.append(f"| {group} ({len(objects)}) | {saturation:.3f} | {method} | "
-                         f"{s['mr']:.3f} | {s['nmi']:.3f} | {s['nmi_geometric']:.3f} | "
-                         f"{s['bbn']:.3f} | "
-                         f"{s['k_exact']:.2f} |")
+                         f"{score_cells(s)} |")
         print("\n".join(lines[-len(methods):]), flush=True)
     with open(args.out, "a") as f:
         f.write("\n".join(lines) + "\n\n")

@@ -14,7 +14,8 @@ k), once per R; ``--rotations`` also reads each set turned by 90, 180 and
 Appends a table to ``benchmarks/results/learned_orderings.txt``.
 """
 
-from learned_point_sets import load_saved_model, saved_model_parser, score_orderings, text_header
+from learned_point_sets import (SCORE_COLUMNS, load_saved_model, saved_model_parser, score_cells,
+                                score_orderings, text_header)
 
 
 def main(argv=None):
@@ -24,14 +25,12 @@ def main(argv=None):
 
     est, X_test, y_test = load_saved_model(args)
     lines = [*text_header(est, args.note),
-             "| n_orderings | MR | NMI | NMI (geometric) | BBN | k exact | predict s, 300 sets |",
+             f"| n_orderings | {SCORE_COLUMNS} | predict s, 300 sets |",
              "|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     for n_orderings, (s, seconds) in score_orderings(est, X_test, y_test,
                                                      args.orderings).items():
-        lines.append(f"| {n_orderings} | {s['mr']:.3f} | {s['nmi']:.3f} | "
-                     f"{s['nmi_geometric']:.3f} | {s['bbn']:.3f} | {s['k_exact']:.2f} | "
-                     f"{seconds:.1f} |")
+        lines.append(f"| {n_orderings} | {score_cells(s)} | {seconds:.1f} |")
     print("\n".join(lines[5:]), flush=True)
     with open(args.out, "a") as f:
         f.write("\n".join(lines) + "\n\n")

@@ -116,6 +116,15 @@ def scores(y_sets, label_sets):
             "k_exact": float(np.mean(k_exact))}
 
 
+SCORE_COLUMNS = "MR | NMI | NMI (geometric) | BBN | k exact"
+
+
+def score_cells(s, digits=3):
+    """The cells under ``SCORE_COLUMNS`` of a :func:`scores` result, for a text table."""
+    cells = [f"{s[m]:.{digits}f}" for m in ("mr", "nmi", "nmi_geometric", "bbn")]
+    return " | ".join(cells + [f"{s['k_exact']:.2f}"])
+
+
 def score_orderings(estimator, X_sets, y_sets, orderings):
     """``{R: (scores, seconds)}``: the sets clustered with ``n_orderings=R`` for each R.
 
