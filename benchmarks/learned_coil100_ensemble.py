@@ -24,7 +24,8 @@ import numpy as np
 
 from learned_coil100_objects import load_estimator, object_groups
 from learned_image_sets import test_sets
-from learned_point_sets import RESULTS, SCORE_COLUMNS, score_cells, scores, text_header
+from learned_point_sets import (RESULTS, SCORE_COLUMNS, score_cells, scores, table_head,
+                                text_header)
 from run import load
 from sklearn_deepcluster.pair_partition import pair_error_partition
 from sklearn_deepcluster.set_transforms import flip_images, random_distortions
@@ -61,8 +62,7 @@ def main(argv=None):
     lines = [*text_header(first, f"{len(estimators)} models, read with decoding='pairwise' "
                                  f"and [flip_images] + random_distortions({args.distortions}). "
                                  f"{args.note}"),
-             f"| test objects of split | method | {SCORE_COLUMNS} |",
-             "|---|---|---|---|---|---|---|"]
+             *table_head("test objects of split", "method", SCORE_COLUMNS)]
     readings = [pairwise_readings(est, X_sets, args.distortions) for est in estimators]
     rows = {f"model {i}": labels for i, (_, labels) in enumerate(readings)}
     rows["ensemble"] = [

@@ -36,7 +36,8 @@ import numpy as np
 
 from learned_image_sets import (add_reading_options, check_reading_options, extra_readings,
                                 kmeans_on_pixels, predict_given_true_k, test_sets)
-from learned_point_sets import RESULTS, SCORE_COLUMNS, score_cells, scores, text_header
+from learned_point_sets import (RESULTS, SCORE_COLUMNS, score_cells, scores, table_head,
+                                text_header)
 from run import load
 
 
@@ -71,8 +72,7 @@ def main(argv=None):
     estimator = load_estimator(args.model)
     X, y = load("coil100", 0)
     lines = [*text_header(estimator, args.note),
-             f"| objects | saturation | method | {SCORE_COLUMNS} |",
-             "|---|---|---|---|---|---|---|---|"]
+             *table_head("objects", "saturation", "method", SCORE_COLUMNS)]
     for group, objects in object_groups(estimator.validation_classes_, args.seed).items():
         if group not in args.groups:
             continue

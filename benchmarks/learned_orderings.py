@@ -15,7 +15,7 @@ Appends a table to ``benchmarks/results/learned_orderings.txt``.
 """
 
 from learned_point_sets import (SCORE_COLUMNS, load_saved_model, saved_model_parser, score_cells,
-                                score_orderings, text_header)
+                                score_orderings, table_head, text_header)
 
 
 def main(argv=None):
@@ -25,8 +25,7 @@ def main(argv=None):
 
     est, X_test, y_test = load_saved_model(args)
     lines = [*text_header(est, args.note),
-             f"| n_orderings | {SCORE_COLUMNS} | predict s, 300 sets |",
-             "|---|---|---|---|---|---|---|"]
+             *table_head("n_orderings", SCORE_COLUMNS, "predict s, 300 sets")]
     print("\n".join(lines), flush=True)
     for n_orderings, (s, seconds) in score_orderings(est, X_test, y_test,
                                                      args.orderings).items():

@@ -119,6 +119,12 @@ def scores(y_sets, label_sets):
 SCORE_COLUMNS = "MR | NMI | NMI (geometric) | BBN | k exact"
 
 
+def table_head(*cells):
+    """A text table's header row of ``cells`` and the rule under it."""
+    header = f"| {' | '.join(cells)} |"
+    return [header, "|" + "---|" * (header.count("|") - 1)]
+
+
 def score_cells(s, digits=3):
     """The cells under ``SCORE_COLUMNS`` of a :func:`scores` result, for a text table."""
     cells = [f"{s[m]:.{digits}f}" for m in ("mr", "nmi", "nmi_geometric", "bbn")]
@@ -188,7 +194,7 @@ def write_table(records, out, budget=point_set_budget,
     method's row; ``methods`` (a tuple, or ``methods(record)``) names the
     scored entries of a record, in order; absent ones are skipped.
     """
-    lines = ["| method | train | MR | NMI | BBN | k exact |", "|---|---|---|---|---|---|"]
+    lines = table_head("method", "train", "MR", "NMI", "BBN", "k exact")
     for r in records:
         names = [n for n in (methods(r) if callable(methods) else methods) if n in r]
         for name in names:

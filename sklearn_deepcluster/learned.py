@@ -431,8 +431,8 @@ class LearnedClusterer(TorchParametersMixin, BaseEstimator):
       a third and a fourth (on another CPU) 0.853 / 0.115 and 0.873 / 0.102,
       so 0.862 / 0.106 over the four trainings (scikit-learn's NMI; the
       paper's geometric form, recorded for the last two, is 0.002-0.003
-      higher), and two networks'
-      ``P_ij`` averaged 0.889 / 0.083 and 0.897 / 0.082
+      higher), and two networks' ``P_ij`` averaged 0.889 / 0.083 and
+      0.897 / 0.082
       (``benchmarks/learned_coil100_ensemble.py``). On four 60,000-iteration
       models without the average it also raised NMI on every split and
       group, 0.794 to 0.822 on the test objects
