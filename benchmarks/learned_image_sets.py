@@ -77,9 +77,10 @@ from sklearn_deepcluster.modules.set_network import ConvEmbedding
 from sklearn_deepcluster.set_transforms import flip_images, random_distortions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learned_point_sets import (RESULTS, TimeBudget, add_decay_fraction,  # noqa: E402
-                                best_iteration, decay_note, final_decay_scheduler,
-                                score_orderings, scores, set_order_note, write_table)
+from learned_point_sets import (OPTIMIZERS, RESULTS, TimeBudget,  # noqa: E402
+                                add_decay_fraction, add_optimizer, best_iteration,
+                                decay_note, final_decay_scheduler, score_orderings,
+                                scores, set_order_note, write_table)
 from run import load, read_records, recorded_command  # noqa: E402
 
 
@@ -191,7 +192,7 @@ def image_set_budget(record):
             f"{t['sets_per_batch']} sets/batch, {t['n_iter']} it "
             f"({t['fit_seconds'] / 60:.0f} min wall, {t['fit_cpu_seconds'] / 60:.0f} min CPU)"
             f"{decay_note(t)}{set_order_note(t)}{augmentation_note(t)}{downsample_note(t)}"
-            f"{ema_note(t)}"
+            f"{ema_note(t)}{optimizer_note(t)}"
             f"{seed_note(record)}"
             f"{held_out_digits_note(record)}")
 
@@ -225,6 +226,12 @@ def ema_note(train):
     return "" if decay is None else f", weights averaged (EMA {decay})"
 
 
+def optimizer_note(train):
+    """``", adadelta lr 5.0"`` for a run not trained with Adam, else nothing."""
+    name = train.get("optimizer", "adam")
+    return "" if name == "adam" else f", {name} lr {train['lr']}"
+
+
 def augmentation_note(train):
     """``", augmented: flip, rotate"`` when training sets were augmented, else nothing."""
     names = train.get("augmentations")
@@ -254,6 +261,7 @@ def main(argv=None):
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--sets-per-batch", type=int, default=32)
     parser.add_argument("--max-iter", type=int, default=1500)
+    add_optimizer(parser)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--budget-minutes", type=float, default=30.0,
                         help="wall-clock limit of the training run")
@@ -352,7 +360,8 @@ def main(argv=None):
                            image_shape=image_shape, n_layers=args.n_layers,
                            hidden_size=args.hidden_size, sets_per_batch=args.sets_per_batch,
                            max_iter=args.max_iter, validation_fraction=validation_fraction,
-                           optimizer=torch.optim.Adam, lr=args.lr, set_order=args.set_order,
+                           optimizer=OPTIMIZERS[args.optimizer], lr=args.lr,
+                           set_order=args.set_order,
                            augmentations=args.augmentations, ema_decay=args.ema_decay,
                            callbacks=callbacks, random_state=train_seed)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -381,7 +390,7 @@ def main(argv=None):
                   "hidden_size": args.hidden_size, "sets_per_batch": args.sets_per_batch,
                   "max_iter": args.max_iter, "n_iter": est.n_iter_,
                   **early_stopping,
-                  "optimizer": "adam",
+                  "optimizer": args.optimizer,
                   "lr": args.lr, "validation_fraction": validation_fraction,
                   "set_order": args.set_order, "decay_fraction": args.decay_fraction,
                   "augmentations": args.augmentations, "downsample": args.downsample,
